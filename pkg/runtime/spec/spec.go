@@ -24,7 +24,11 @@ type Gateway struct {
 	Project string `json:"project"`
 	// Version is the micro-gw version that generated it.
 	Version string `json:"version"`
-	APIs    []API  `json:"apis"`
+	// Settings are the project's conf/gateway.conf values: runtime flag
+	// name to value. They are the executable's defaults; environment
+	// variables and command-line flags override them.
+	Settings map[string]string `json:"settings,omitempty"`
+	APIs     []API             `json:"apis"`
 }
 
 // API is one API definition file.
@@ -88,11 +92,11 @@ type AdvancedConfig struct {
 
 // RetryConfig is advanceEndpointConfig.retryConfig.
 type RetryConfig struct {
-	Count                int     `json:"count"`
-	IntervalMillis       int     `json:"intervalInMillis"`
-	BackOffFactor        float64 `json:"backOffFactor"`
+	Count                 int     `json:"count"`
+	IntervalMillis        int     `json:"intervalInMillis"`
+	BackOffFactor         float64 `json:"backOffFactor"`
 	MaxWaitIntervalMillis int     `json:"maxWaitIntervalInMillis"`
-	StatusCodes          []int   `json:"statusCodes,omitempty"`
+	StatusCodes           []int   `json:"statusCodes,omitempty"`
 }
 
 // CircuitBreaker is advanceEndpointConfig.circuitBreaker.
