@@ -1,0 +1,51 @@
+// Package fault holds the gateway's error answers, pre-rendered once in
+// micro-gw's JSON shape: {"fault":{"code":..,"message":"..","description":".."}}.
+//
+// Every error the gateway itself produces comes from here, so the codes and
+// texts live in one place and no request pays for encoding them.
+package fault
+
+import "encoding/json"
+
+// Fault is one error answer: an HTTP status and its pre-rendered JSON body.
+type Fault struct {
+	Status      int
+	Code        int
+	Message     string
+	Description string
+	// Body is the JSON document sent to the client; never modify it.
+	Body []byte
+}
+
+// ContentType is the media type of every fault body.
+const ContentType = "application/json"
+
+// New renders a fault. Package-level values below cover the gateway's own
+// errors; New is exported for packages that add their own (CORS, breakers).
+func New(status, code int, message, description string) *Fault {
+	type inner struct {
+		Code        int    `json:"code"`
+		Message     string `json:"message"`
+		Description string `json:"description"`
+	}
+	body, err := json.Marshal(struct {
+		Fault inner `json:"fault"`
+	}{inner{code, message, description}})
+	if err != nil {
+		panic("fault: " + err.Error()) // cannot happen for ints and strings
+	}
+	return &Fault{Status: status, Code: code, Message: message, Description: description, Body: body}
+}
+
+// The gateway's faults. Codes 1015xx are micro-gw's runtime error codes;
+// the others use the HTTP status as their code, as micro-gw's 404 does.
+var (
+	NotFound           = New(404, 404, "Not Found", "No matching resource found for given API Request")
+	MethodNotAllowed   = New(405, 405, "Method Not Allowed", "The resource does not support this HTTP method; see the Allow header")
+	BadRequest         = New(400, 400, "Bad Request", "The request could not be parsed")
+	HeaderTooLarge     = New(431, 431, "Request Header Fields Too Large", "The request header exceeds the gateway's limit (--max-header-bytes)")
+	BackendUnreachable = New(502, 101503, "Runtime Error", "Error connecting to the back end")
+	BackendTimeout     = New(504, 101504, "Runtime Error", "Connection timed out")
+	NoEndpoint         = New(503, 101505, "Runtime Error", "No usable endpoint is configured for this resource")
+	Internal           = New(500, 500, "Internal Server Error", "The gateway failed to process the request")
+)

@@ -1,0 +1,171 @@
+package router
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func build(t testing.TB, routes ...string) *Router[string] {
+	t.Helper()
+	var entries []Entry[string]
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r, " ")
+		entries = append(entries, Entry[string]{Path: path, Method: method, Value: r})
+	}
+	rt, err := New(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+func TestLookup(t *testing.T) {
+	rt := build(t,
+		"GET /petstore/v1/pet/{petId}",
+		"DELETE /petstore/v1/pet/{petId}",
+		"GET /petstore/v1/pet/findByStatus",
+		"POST /petstore/v1/pet",
+		"PUT /petstore/v1/pet",
+		"GET /petstore/v1/a/{x}/b",
+		"GET /petstore/v1/a/lit/c",
+		"GET /petstore/v1/files/{name}.json",
+		"GET /petstore/v1/v{major}.{minor}/info",
+		"GET /petstore/v1",
+		"GET /",
+		"GET /other/{a}/{b}",
+	)
+	tests := []struct {
+		method, path string
+		want         string // value, or "405 <allow>" or "404"
+	}{
+		{"GET", "/petstore/v1/pet/12", "GET /petstore/v1/pet/{petId}"},
+		{"DELETE", "/petstore/v1/pet/12", "DELETE /petstore/v1/pet/{petId}"},
+		{"GET", "/petstore/v1/pet/findByStatus", "GET /petstore/v1/pet/findByStatus"},
+		{"DELETE", "/petstore/v1/pet/findByStatus", "405 GET"},
+		{"POST", "/petstore/v1/pet", "POST /petstore/v1/pet"},
+		{"GET", "/petstore/v1/pet", "405 POST, PUT"},
+		{"PATCH", "/petstore/v1/pet/12", "405 DELETE, GET"},
+		{"GET", "/petstore/v1/pet/12/", "GET /petstore/v1/pet/{petId}"},
+		{"GET", "/petstore/v1/pet/12/x", "404"},
+		{"GET", "/petstore/v1/pet/", "405 POST, PUT"}, // trailing slash ignored
+		{"GET", "/petstore/v1/pet//", "404"},
+		{"GET", "/petstore/v1/pet/..", "404"},
+		{"GET", "/petstore/v1/pet/.", "404"},
+		{"GET", "/petstore/v1/pet/%2e%2E", "404"},
+		{"GET", "/petstore/v1/pet/...", "GET /petstore/v1/pet/{petId}"},
+		{"GET", "/petstore/v1/pet/a%2Fb", "GET /petstore/v1/pet/{petId}"},
+		{"GET", "/petstore/v1/a/lit/b", "GET /petstore/v1/a/{x}/b"}, // backtracks from the literal
+		{"GET", "/petstore/v1/a/lit/c", "GET /petstore/v1/a/lit/c"},
+		{"GET", "/petstore/v1/a/zz/b", "GET /petstore/v1/a/{x}/b"},
+		{"GET", "/petstore/v1/files/report.json", "GET /petstore/v1/files/{name}.json"},
+		{"GET", "/petstore/v1/files/.json", "404"},
+		{"GET", "/petstore/v1/files/report.xml", "404"},
+		{"GET", "/petstore/v1/v2.10/info", "GET /petstore/v1/v{major}.{minor}/info"},
+		{"GET", "/petstore/v1/v2/info", "404"},
+		{"GET", "/petstore/v1", "GET /petstore/v1"},
+		{"GET", "/petstore/v1/", "GET /petstore/v1"},
+		{"GET", "/", "GET /"},
+		{"GET", "/other/x/y", "GET /other/{a}/{b}"},
+		{"GET", "/other/x", "404"},
+		{"GET", "/nothing", "404"},
+		{"GET", "", "404"},
+		{"GET", "petstore/v1", "404"},
+		{"get", "/petstore/v1", "405 GET"},
+	}
+	for _, tt := range tests {
+		v, allow, ok := rt.Lookup([]byte(tt.method), []byte(tt.path))
+		got := v
+		switch {
+		case !ok && allow != "":
+			got = "405 " + allow
+		case !ok:
+			got = "404"
+		}
+		if got != tt.want {
+			t.Errorf("%s %q: got %q, want %q", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := []struct {
+		routes []string
+		want   string
+	}{
+		{[]string{"GET /a/{id}", "GET /a/{name}"}, `duplicates GET "/a/{id}"`},
+		{[]string{"GET /a", "GET /a"}, "duplicates"},
+		{[]string{"GET a"}, "must start with"},
+		{[]string{"get /a"}, "upper-case"},
+		{[]string{"GET /a/{id"}, "unbalanced"},
+		{[]string{"GET /a/id}"}, "without"},
+		{[]string{"GET /a/{}"}, "empty or nested"},
+		{[]string{"GET /a/{x}{y}"}, "nothing between"},
+	}
+	for _, tt := range tests {
+		var entries []Entry[int]
+		for _, r := range tt.routes {
+			m, p, _ := strings.Cut(r, " ")
+			entries = append(entries, Entry[int]{Path: p, Method: m})
+		}
+		_, err := New(entries)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: got error %v, want one containing %q", tt.routes, err, tt.want)
+		}
+	}
+}
+
+func TestLookupAllocatesNothing(t *testing.T) {
+	rt := build(t, "GET /petstore/v1/pet/{petId}", "GET /petstore/v1/files/{name}.json")
+	m, p1, p2 := []byte("GET"), []byte("/petstore/v1/pet/12"), []byte("/petstore/v1/files/a.json")
+	allocs := testing.AllocsPerRun(100, func() {
+		rt.Lookup(m, p1)
+		rt.Lookup(m, p2)
+	})
+	if allocs != 0 {
+		t.Fatalf("Lookup allocates %v times per call, want 0", allocs)
+	}
+}
+
+// scaled returns n routes spread over APIs, resources with parameters, and
+// the request paths hitting a sample of them.
+func scaled(n int) (routes []string, paths [][]byte) {
+	for i := range n {
+		api := i % 10
+		switch i % 3 {
+		case 0:
+			routes = append(routes, fmt.Sprintf("GET /api%d/v1/res%d/{id}", api, i))
+		case 1:
+			routes = append(routes, fmt.Sprintf("GET /api%d/v1/res%d/{id}/items/{item}", api, i))
+		default:
+			routes = append(routes, fmt.Sprintf("GET /api%d/v1/res%d", api, i))
+		}
+	}
+	for i := 0; i < n; i += max(1, n/10) {
+		p := strings.TrimPrefix(routes[i], "GET ")
+		p = strings.NewReplacer("{id}", "42", "{item}", "7").Replace(p)
+		paths = append(paths, []byte(p))
+	}
+	return routes, paths
+}
+
+func BenchmarkLookup(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			routes, paths := scaled(n)
+			rt := build(b, routes...)
+			get := []byte("GET")
+			for _, p := range paths {
+				if _, _, ok := rt.Lookup(get, p); !ok {
+					b.Fatalf("%s does not match", p)
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				rt.Lookup(get, paths[i%len(paths)])
+				i++
+			}
+		})
+	}
+}
