@@ -1,0 +1,44 @@
+# micro-gw: the commands people and CI share.
+GO      ?= go
+BIN     := bin
+EXAMPLE := examples/petstore-project
+
+.PHONY: all build demo test test-go test-e2e bench lint tidy-check clean example
+
+all: build
+
+## build: the micro-gw CLI into bin/micro-gw
+build:
+	$(GO) build -o $(BIN)/micro-gw ./cmd/micro-gw
+
+## demo: the seed's story end to end on an embedded etcd; exits by itself
+demo: build
+	$(GO) run ./internal/demo -cli $(BIN)/micro-gw -project $(EXAMPLE)
+
+## example: build the example project's gateway
+example: build
+	$(BIN)/micro-gw build $(EXAMPLE)
+
+## test: every test: unit, integration against real etcd, CLI scripts, end to end
+test: lint test-go test-e2e
+
+test-go:
+	$(GO) test -race -timeout 12m ./...
+
+## test-e2e: shell scripts with Debian's etcd/etcdctl and the installed CLI
+test-e2e: build
+	bash tests/e2e/run.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/))" || { gofmt -l $$(git ls-files '*.go' | grep -v /testdata/); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+## bench: performance figures into bench/results/latest.md
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf $(BIN) $(EXAMPLE)/target
