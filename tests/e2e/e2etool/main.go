@@ -1,0 +1,136 @@
+// Command e2etool is the small helper the end-to-end shell scripts use for
+// what bash does badly: loopback backends, free ports and bounded polling.
+//
+//	e2etool freeport                      print a free TCP port on 127.0.0.1
+//	e2etool backend NAME ADDRFILE [ADDR]  serve {"backend":NAME,"path":...}; write host:port to ADDRFILE
+//	e2etool wait URL [SECONDS]            poll URL until it answers 200
+//	e2etool until URL NAME [SECONDS]      poll URL until backend NAME answers; print the milliseconds it took
+//	e2etool get URL                       print the backend name that answered URL
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "e2etool: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+var client = &http.Client{Timeout: 3 * time.Second}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: e2etool freeport|backend|wait|until|get ...")
+	}
+	seconds := func(i int) time.Duration {
+		if len(args) > i {
+			if n, err := strconv.Atoi(args[i]); err == nil {
+				return time.Duration(n) * time.Second
+			}
+		}
+		return 10 * time.Second
+	}
+	switch args[0] {
+	case "freeport":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+	case "backend":
+		if len(args) < 3 {
+			return fmt.Errorf("usage: e2etool backend NAME ADDRFILE [ADDR]")
+		}
+		addr := "127.0.0.1:0"
+		if len(args) > 3 {
+			addr = args[3]
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(args[2], []byte(ln.Addr().String()), 0o644); err != nil {
+			return err
+		}
+		name := args[1]
+		go func() {
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+			<-sig
+			ln.Close()
+		}()
+		err = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]string{"backend": name, "path": r.URL.RequestURI()})
+		}))
+		if err != nil && !isClosed(err) {
+			return err
+		}
+	case "wait":
+		deadline := time.Now().Add(seconds(2))
+		for time.Now().Before(deadline) {
+			if resp, err := client.Get(args[1]); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return nil
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return fmt.Errorf("%s did not answer 200 in time", args[1])
+	case "until":
+		start := time.Now()
+		deadline := start.Add(seconds(3))
+		for time.Now().Before(deadline) {
+			if who, err := get(args[1]); err == nil && who == args[2] {
+				fmt.Printf("%.1f\n", float64(time.Since(start).Microseconds())/1000)
+				return nil
+			}
+			time.Sleep(time.Millisecond)
+		}
+		who, err := get(args[1])
+		return fmt.Errorf("%s still answered by %q (%v), not %s", args[1], who, err, args[2])
+	case "get":
+		who, err := get(args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Println(who)
+	default:
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return nil
+}
+
+func get(u string) (string, error) {
+	resp, err := client.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct{ Backend string }
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("status %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return "", err
+	}
+	return body.Backend, nil
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed)
+}
