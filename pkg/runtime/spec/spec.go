@@ -130,8 +130,27 @@ func (r *Resource) Effective(api *API) *Endpoints {
 
 // EtcdKeys lists every distinct etcd key the gateway refers to, in first-seen order.
 func (g *Gateway) EtcdKeys() []string {
-	seen := map[string]bool{}
 	var keys []string
+	for _, e := range g.etcdEntries() {
+		keys = append(keys, e.EtcdKey)
+	}
+	return keys
+}
+
+// EtcdDefaults maps every etcd key to the default URL it was first declared with.
+func (g *Gateway) EtcdDefaults() map[string]string {
+	m := map[string]string{}
+	for _, e := range g.etcdEntries() {
+		m[e.EtcdKey] = e.URL
+	}
+	return m
+}
+
+// etcdEntries returns the first etcd(key, default) entry of each key, in
+// document order: API level before its operations, production before sandbox.
+func (g *Gateway) etcdEntries() []EndpointURL {
+	seen := map[string]bool{}
+	var out []EndpointURL
 	add := func(e *Endpoints) {
 		if e == nil {
 			return
@@ -139,7 +158,7 @@ func (g *Gateway) EtcdKeys() []string {
 		for _, u := range e.URLs {
 			if u.EtcdKey != "" && !seen[u.EtcdKey] {
 				seen[u.EtcdKey] = true
-				keys = append(keys, u.EtcdKey)
+				out = append(out, u)
 			}
 		}
 	}
@@ -152,7 +171,7 @@ func (g *Gateway) EtcdKeys() []string {
 			add(a.Resources[j].Sandbox)
 		}
 	}
-	return keys
+	return out
 }
 
 // Decode parses the JSON the generated program embeds.
