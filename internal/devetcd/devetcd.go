@@ -1,0 +1,267 @@
+// Package devetcd starts a real etcd server in-process, on 127.0.0.1 with
+// free ports, for tests, `micro-gw dev` and `make demo`.
+//
+// It wraps go.etcd.io/etcd/server/v3/embed: Start returns once the member
+// is ready to serve (or fails after Config.ReadyTimeout), Close stops it and
+// waits for it. A Server's Config holds the ports it actually uses, so a
+// stopped member can be started again on the same address, with the same
+// data directory (a restart) or an empty one (a wiped etcd). StartCluster
+// starts several members that form one cluster.
+//
+// This package imports the etcd server; it must never be imported from
+// non-test files under pkg/runtime.
+package devetcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// Config describes one etcd member.
+type Config struct {
+	// Dir is the data directory (required). It is created if missing.
+	Dir string
+	// Name is the member name; default "default".
+	Name string
+	// ClientPort and PeerPort are the ports on 127.0.0.1; 0 picks a free one.
+	ClientPort, PeerPort int
+	// InitialCluster is "name=peerURL,..." for a cluster; empty means this
+	// member alone. InitialClusterToken names the cluster (default "devetcd").
+	InitialCluster, InitialClusterToken string
+	// LogLevel is etcd's zap log level written to stderr (debug, info, warn,
+	// error); empty discards etcd's logs.
+	LogLevel string
+	// AuthTokenTTL is the lifetime of simple auth tokens in seconds
+	// (etcd's --auth-token-ttl); 0 keeps etcd's default of 300.
+	AuthTokenTTL uint
+	// TLS, if set, serves clients over https.
+	TLS *TLS
+	// ReadyTimeout bounds the wait for the member to be ready; default 20s.
+	ReadyTimeout time.Duration
+}
+
+// TLS names the PEM files for the client listener.
+type TLS struct {
+	CertFile, KeyFile string
+	// CAFile is the CA that client certificates must chain to.
+	CAFile string
+	// ClientCertAuth requires clients to present a certificate signed by CAFile.
+	ClientCertAuth bool
+}
+
+// Server is a running etcd member.
+type Server struct {
+	cfg  Config
+	e    *embed.Etcd
+	once sync.Once
+}
+
+// Start starts an etcd member and waits until it serves clients. ctx bounds
+// the wait as well as Config.ReadyTimeout.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("devetcd: a data directory is required")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "default"
+	}
+	if cfg.InitialClusterToken == "" {
+		cfg.InitialClusterToken = "devetcd"
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 20 * time.Second
+	}
+	// Free ports are found by listening on :0 and closing; another process
+	// may grab one in between, so a start that hits "address in use" on a
+	// picked port is retried with new ports.
+	pick := cfg.ClientPort == 0 || cfg.PeerPort == 0
+	for attempt := 0; ; attempt++ {
+		c := cfg
+		if err := fillPorts(&c); err != nil {
+			return nil, err
+		}
+		s, err := start(ctx, c)
+		if err == nil {
+			return s, nil
+		}
+		if !pick || attempt == 2 || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, err
+		}
+	}
+}
+
+func fillPorts(c *Config) error {
+	for _, p := range []*int{&c.ClientPort, &c.PeerPort} {
+		if *p != 0 {
+			continue
+		}
+		port, err := FreePort()
+		if err != nil {
+			return err
+		}
+		*p = port
+	}
+	return nil
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("devetcd: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func start(ctx context.Context, c Config) (*Server, error) {
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("devetcd: create data dir: %w", err)
+	}
+	ec := embed.NewConfig()
+	ec.Name = c.Name
+	ec.Dir = c.Dir
+	scheme := "http"
+	if c.TLS != nil {
+		scheme = "https"
+		ec.ClientTLSInfo.CertFile = c.TLS.CertFile
+		ec.ClientTLSInfo.KeyFile = c.TLS.KeyFile
+		ec.ClientTLSInfo.TrustedCAFile = c.TLS.CAFile
+		ec.ClientTLSInfo.ClientCertAuth = c.TLS.ClientCertAuth
+	}
+	curl := url.URL{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(c.ClientPort)}
+	purl := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(c.PeerPort)}
+	ec.ListenClientUrls = []url.URL{curl}
+	ec.AdvertiseClientUrls = []url.URL{curl}
+	ec.ListenPeerUrls = []url.URL{purl}
+	ec.AdvertisePeerUrls = []url.URL{purl}
+	ec.InitialCluster = c.InitialCluster
+	if ec.InitialCluster == "" {
+		ec.InitialCluster = c.Name + "=" + purl.String()
+	}
+	ec.InitialClusterToken = c.InitialClusterToken
+	if c.AuthTokenTTL > 0 {
+		ec.AuthTokenTTL = c.AuthTokenTTL
+	}
+	if c.LogLevel == "" {
+		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	} else {
+		ec.LogLevel = c.LogLevel
+		ec.LogOutputs = []string{"stderr"}
+	}
+
+	e, err := embed.StartEtcd(ec)
+	if err != nil {
+		return nil, fmt.Errorf("devetcd: start etcd member %q on %s: %w", c.Name, curl.Host, err)
+	}
+	s := &Server{cfg: c, e: e}
+	timer := time.NewTimer(c.ReadyTimeout)
+	defer timer.Stop()
+	select {
+	case <-e.Server.ReadyNotify():
+		return s, nil
+	case err := <-e.Err():
+		s.Close()
+		return nil, fmt.Errorf("devetcd: etcd member %q failed: %w", c.Name, err)
+	case <-timer.C:
+		s.Close()
+		return nil, fmt.Errorf("devetcd: etcd member %q not ready after %v", c.Name, c.ReadyTimeout)
+	case <-ctx.Done():
+		s.Close()
+		return nil, fmt.Errorf("devetcd: waiting for etcd member %q: %w", c.Name, ctx.Err())
+	}
+}
+
+// ClientURL is the URL clients connect to, e.g. http://127.0.0.1:23790.
+func (s *Server) ClientURL() string {
+	scheme := "http"
+	if s.cfg.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://127.0.0.1:" + strconv.Itoa(s.cfg.ClientPort)
+}
+
+// Config returns the member's configuration with the ports it uses. Start
+// it again to restart the member at the same address.
+func (s *Server) Config() Config { return s.cfg }
+
+// Close stops the member and waits for it. It may be called more than once.
+func (s *Server) Close() {
+	s.once.Do(s.e.Close)
+}
+
+// Cluster is a set of members forming one etcd cluster.
+type Cluster struct {
+	Members []*Server
+}
+
+// StartCluster starts size members named m0, m1, ... with data directories
+// under dir, built from base (its Name, Dir, ports and InitialCluster are
+// replaced), and waits until all of them serve.
+func StartCluster(ctx context.Context, dir string, size int, base Config) (*Cluster, error) {
+	cfgs := make([]Config, size)
+	peers := make([]string, size)
+	for i := range cfgs {
+		c := base
+		c.Name = "m" + strconv.Itoa(i)
+		c.Dir = filepath.Join(dir, c.Name)
+		c.ClientPort, c.PeerPort = 0, 0
+		if err := fillPorts(&c); err != nil {
+			return nil, err
+		}
+		cfgs[i] = c
+		peers[i] = c.Name + "=http://127.0.0.1:" + strconv.Itoa(c.PeerPort)
+	}
+	// Members wait for each other to elect a leader, so they start together.
+	cl := &Cluster{Members: make([]*Server, size)}
+	errs := make([]error, size)
+	var wg sync.WaitGroup
+	for i := range cfgs {
+		cfgs[i].InitialCluster = strings.Join(peers, ",")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl.Members[i], errs[i] = start(ctx, cfgs[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return cl, nil
+}
+
+// ClientURLs lists every member's client URL.
+func (c *Cluster) ClientURLs() []string {
+	urls := make([]string, len(c.Members))
+	for i, m := range c.Members {
+		urls[i] = m.ClientURL()
+	}
+	return urls
+}
+
+// Close stops every member.
+func (c *Cluster) Close() {
+	var wg sync.WaitGroup
+	for _, m := range c.Members {
+		if m != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); m.Close() }()
+		}
+	}
+	wg.Wait()
+}

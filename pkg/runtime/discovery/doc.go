@@ -1,0 +1,70 @@
+// Package discovery keeps the backend URLs written etcd(<key>, <default_URL>)
+// current from etcd, and reports what it resolved.
+//
+// A Resolver owns one endpoint.Binding per etcd key. The proxy reads the
+// Binding on every request (one atomic load); the Resolver writes it when
+// etcd says something new. Every place that names the same key shares that
+// one Binding, so a key is read, watched and logged once (semantic 9).
+//
+// # Semantics
+//
+//  1. Startup never waits on etcd beyond Options.StartupTimeout (1 s by
+//     default). Start reads every key once, in batched read-only Txns (up to
+//     128 Gets each, etcd's default --max-txn-ops, so each batch is one round
+//     trip at one revision). An absent key, or an etcd that does not answer in
+//     time, leaves the default URL. Start then returns and the rest runs in
+//     the background.
+//  2. Changes arrive by watch. All keys are watched through one client and
+//     one gRPC watch stream: one Watch per key, all opened with the same
+//     context, which etcd's client multiplexes onto a single stream. One watch
+//     per key was chosen over one watch on a key range because the keys are
+//     arbitrary names: a range covering them all could span unrelated keys
+//     of a shared etcd and deliver their traffic to every gateway. Each key
+//     is watched from the revision of the read that resolved it, plus one, so
+//     nothing between the read and the watch is lost. A put reaches the
+//     Binding within milliseconds.
+//  3. Every Options.Timer (10 s by default) every key is read again. This
+//     catches anything the watch missed, keeps a simple auth token alive and
+//     is the liveness check: a failed read ends the watch and starts the
+//     retry loop below.
+//  4. Outages keep the last good value. A failure (read error, watch closed
+//     or cancelled, lost leader) marks etcd disconnected and retries with
+//     exponential backoff and jitter (steps of 200 ms doubling up to 3 s,
+//     each wait random between half and all of the step). When
+//     etcd answers again every key is re-read (source "resync") and watched
+//     anew. gRPC's own reconnect backoff is capped at 3 s too, so a returning
+//     etcd is noticed within seconds.
+//  5. Watch failures: a compacted watch (CompactRevision set) re-reads and
+//     re-watches at once; a closed or cancelled watch channel retries as in
+//     4; watches carry clientv3.WithRequireLeader, so a member that loses
+//     its leader cancels them instead of going silent; a restarted etcd is
+//     followed by the client's watch resume, and by 4 if the timer read fails
+//     meanwhile; a wiped or restored etcd, whose revision went backwards, is
+//     detected when a read's header revision is lower than the highest
+//     revision seen so far, and triggers a full re-read and re-watch.
+//  6. A late etcd is picked up: if etcd is unreachable at Start, the defaults
+//     are served and the retry loop of 4 connects as soon as etcd appears.
+//  7. A deleted key resolves to its default URL.
+//  8. An unusable value (empty, or not an absolute http(s) URL as
+//     endpoint.Parse defines it) is ignored: a warning names the key, the
+//     value and the reason, Status shows it as rejected, and the last good
+//     URL stays.
+//  9. One key named in many places is resolved once, with one Binding.
+//  10. Every change is logged at info: key, old URL, new URL and the source
+//     (startup, watch, timer, resync; "default" is the source of a key that
+//     was never read from etcd).
+//  11. Wrong credentials are logged as an error naming --etcdusername and
+//     --etcdpassword; the defaults stay and connecting is retried with
+//     backoff. Simple tokens with a short TTL keep working: unary calls
+//     refresh an expired token, and etcd's client authenticates again each
+//     time it opens a watch stream. With several members in Endpoints, losing
+//     any one of them moves the client to another.
+//
+// Every unary call runs under a timeout; keepalive pings are sent every 10 s
+// (etcd refuses pings more often than every 5 s). Close stops every
+// goroutine the Resolver started and closes the client.
+//
+// Status returns a JSON-serializable snapshot for the gateway's admin
+// endpoint: the etcd connection and, per key, the URL in use, its default,
+// its source, when it last changed and the last rejected value.
+package discovery
