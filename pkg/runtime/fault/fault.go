@@ -47,5 +47,5 @@ var (
 	BackendUnreachable = New(502, 101503, "Runtime Error", "Error connecting to the back end")
 	BackendTimeout     = New(504, 101504, "Runtime Error", "Connection timed out")
 	NoEndpoint         = New(503, 101505, "Runtime Error", "No usable endpoint is configured for this resource")
-	Internal           = New(500, 500, "Internal Server Error", "The gateway failed to process the request")
+	RequestTimeout     = New(408, 408, "Request Timeout", "The client did not send the request in time")
 )

@@ -1,0 +1,424 @@
+// Package proxy is the gateway's request path: it routes a request to its
+// resource, forwards it to the resource's backend and streams the answer
+// back, on fasthttp (see docs/design-proxy.md for why).
+//
+// The client's request object is forwarded as is, after its URI, Host and
+// hop-by-hop headers are rewritten, and the backend's response is read
+// straight into the client's response, so a proxied request copies no
+// header or body it does not have to. Bodies stream both ways in chunks of
+// a few kilobytes; the backend connection returns to its pool once the
+// response body has been written to the client.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/runtime/fault"
+	"github.com/micro-gw/micro-gw/pkg/runtime/router"
+	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/valyala/bytebufferpool"
+	"github.com/valyala/fasthttp"
+)
+
+// Options tune the proxy. Zero values take the documented defaults.
+type Options struct {
+	// Timeout bounds a backend exchange, from sending the request to reading
+	// the last byte of the response, when the endpoint list sets no
+	// timeoutInMillis. Default 60s.
+	Timeout time.Duration
+	// MaxHeaderBytes bounds the request line plus headers of a request (a
+	// larger one gets 431) and the status line plus headers of a backend
+	// response (a larger one gets 502). Default 16 KiB.
+	MaxHeaderBytes int
+	// MaxConnsPerHost bounds the connections to one backend host:port.
+	// Default 1024.
+	MaxConnsPerHost int
+	// BackendIdleTimeout closes pooled backend connections idle this long.
+	// Default 90s.
+	BackendIdleTimeout time.Duration
+	// ClientIdleTimeout closes keep-alive client connections idle this long.
+	// Default 90s.
+	ClientIdleTimeout time.Duration
+	// AccessLog logs one line per request at info level.
+	AccessLog bool
+	Logger    *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = 16 << 10
+	}
+	if o.MaxConnsPerHost <= 0 {
+		o.MaxConnsPerHost = 1024
+	}
+	if o.BackendIdleTimeout <= 0 {
+		o.BackendIdleTimeout = 90 * time.Second
+	}
+	if o.ClientIdleTimeout <= 0 {
+		o.ClientIdleTimeout = 90 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Bind returns the Binding for one endpoint entry: a fixed one for a plain
+// URL, the discovery resolver's for an etcd(key, default) entry.
+type Bind func(u spec.EndpointURL) (*endpoint.Binding, error)
+
+// Proxy serves a Gateway's routes.
+type Proxy struct {
+	routes  *router.Router[*route]
+	clients *clients
+	opts    Options
+	log     *slog.Logger
+}
+
+// route is what a matched resource needs to forward a request.
+type route struct {
+	// prefix is the length of the base path stripped from the request path.
+	prefix   int
+	balancer Balancer
+	timeout  time.Duration
+}
+
+// New builds the routes of g. bind supplies the Binding of every endpoint entry.
+func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
+	opts.setDefaults()
+	p := &Proxy{clients: &clients{opts: opts}, opts: opts, log: opts.Logger}
+	balancers := map[*spec.Endpoints]Balancer{}
+	var entries []router.Entry[*route]
+	for i := range g.APIs {
+		api := &g.APIs[i]
+		prefix := len(api.BasePath)
+		if api.BasePath == "/" {
+			prefix = 0
+		}
+		for j := range api.Resources {
+			res := &api.Resources[j]
+			eps := res.Effective(api)
+			rt := &route{prefix: prefix, timeout: opts.Timeout}
+			if eps != nil && eps.Advanced != nil && eps.Advanced.TimeoutMillis > 0 {
+				rt.timeout = time.Duration(eps.Advanced.TimeoutMillis) * time.Millisecond
+			}
+			if eps != nil && len(eps.URLs) > 0 {
+				b, ok := balancers[eps]
+				if !ok {
+					binding, err := bind(eps.URLs[0])
+					if err != nil {
+						return nil, fmt.Errorf("api %q (%s), %s %s: endpoint %s: %w", api.Title, api.File, res.Method, res.Path, eps.URLs[0], err)
+					}
+					b = &first{newBackend(binding, p.clients)}
+					balancers[eps] = b
+				}
+				rt.balancer = b
+			} else {
+				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)
+			}
+			entries = append(entries, router.Entry[*route]{Path: joinPath(api.BasePath, res.Path), Method: res.Method, Value: rt})
+		}
+	}
+	r, err := router.New(entries)
+	if err != nil {
+		return nil, fmt.Errorf("build route table: %w", err)
+	}
+	p.routes = r
+	return p, nil
+}
+
+func joinPath(base, path string) string {
+	switch {
+	case base == "/":
+		return path
+	case path == "/":
+		return base
+	}
+	return base + path
+}
+
+// NewServer returns a fasthttp server for p, configured for proxying:
+// streamed request bodies, the header limit, idle timeouts, the gateway's
+// fault bodies for malformed requests.
+func (p *Proxy) NewServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:                      p.Handler,
+		ErrorHandler:                 p.errorHandler,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		ReadBufferSize:               p.opts.MaxHeaderBytes,
+		WriteBufferSize:              bufferSize,
+		IdleTimeout:                  p.opts.ClientIdleTimeout,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		SecureErrorLogMessage:        true,
+		Logger:                       fasthttpLogger{p.log},
+	}
+}
+
+// Close closes idle backend connections.
+func (p *Proxy) Close() { p.clients.closeIdle() }
+
+// Handler serves one request.
+func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
+	if !p.opts.AccessLog {
+		p.serve(ctx)
+		return
+	}
+	method, path := string(ctx.Method()), string(ctx.Request.URI().PathOriginal())
+	target := p.serve(ctx)
+	p.log.LogAttrs(context.Background(), slog.LevelInfo, "access",
+		slog.String("method", method),
+		slog.String("path", path),
+		slog.Int("status", ctx.Response.StatusCode()),
+		slog.String("upstream", target),
+		slog.Duration("duration", time.Since(ctx.Time())),
+		slog.String("client", ctx.RemoteIP().String()))
+}
+
+var healthBody = []byte(`{"status":"healthy"}`)
+
+// serve answers ctx and returns the backend URL it used, if any.
+func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
+	path := ctx.Request.URI().PathOriginal()
+	method := ctx.Method()
+	if string(path) == "/health" && (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead) {
+		ctx.SetContentType(fault.ContentType)
+		ctx.SetBody(healthBody)
+		return ""
+	}
+	rt, allow, found := p.routes.Lookup(method, path)
+	if !found {
+		if allow == "" {
+			writeFault(ctx, fault.NotFound)
+		} else {
+			ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
+			writeFault(ctx, fault.MethodNotAllowed)
+		}
+		return ""
+	}
+	var be *Backend
+	if rt.balancer != nil {
+		be = rt.balancer.Pick()
+	}
+	if be == nil {
+		writeFault(ctx, fault.NoEndpoint)
+		return ""
+	}
+	up := be.upstream()
+	req := &ctx.Request
+	h := &req.Header
+
+	// The backend URL: the target's base, the path after the base path as
+	// received, the query as received.
+	buf := bytebufferpool.Get()
+	u := append(buf.B[:0], up.target.Base...)
+	u = append(u, path[rt.prefix:]...)
+	if q := req.URI().QueryString(); len(q) > 0 {
+		u = append(u, '?')
+		u = append(u, q...)
+	}
+
+	removeHopHeaders(h)
+	h.ResetConnectionClose()
+	http10 := !h.IsHTTP11()
+	if http10 {
+		h.SetProtocol("HTTP/1.1")
+	}
+	if host := h.Host(); len(host) > 0 {
+		h.SetBytesV(fasthttp.HeaderXForwardedHost, host)
+	}
+	var xff [64]byte
+	h.SetBytesV(fasthttp.HeaderXForwardedFor, appendForwardedFor(xff[:0], h.Peek(fasthttp.HeaderXForwardedFor), ctx))
+	if ctx.IsTLS() {
+		h.Set(fasthttp.HeaderXForwardedProto, "https")
+	} else {
+		h.Set(fasthttp.HeaderXForwardedProto, "http")
+	}
+	// An absolute URI makes fasthttp send the target's host as Host.
+	req.SetRequestURIBytes(u)
+	buf.B = u
+	bytebufferpool.Put(buf)
+
+	resp := &ctx.Response
+	if http10 {
+		resp = fasthttp.AcquireResponse()
+	}
+	if err := up.client.DoTimeout(req, resp, rt.timeout); err != nil {
+		f := classify(err)
+		p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err)
+		if http10 {
+			fasthttp.ReleaseResponse(resp)
+		}
+		ctx.Response.Reset()
+		writeFault(ctx, f)
+		return up.target.Raw
+	}
+	removeHopHeaders(&resp.Header)
+	// A backend closing its connection must not close the client's.
+	resp.Header.ResetConnectionClose()
+	if http10 {
+		respondHTTP10(ctx, resp)
+	}
+	return up.target.Raw
+}
+
+// respondHTTP10 answers an HTTP/1.0 client, which cannot read chunked
+// encoding, with resp. A body of known length is handed to the server as
+// is; one of unknown length is written raw on the hijacked connection,
+// which is then closed to mark its end.
+func respondHTTP10(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
+	stream := resp.BodyStream()
+	if stream == nil || resp.Header.ContentLength() >= 0 {
+		resp.Header.CopyTo(&ctx.Response.Header)
+		if stream != nil {
+			// resp is left to the garbage collector: releasing it would
+			// close the stream the server is about to write.
+			ctx.Response.SetBodyStream(stream, resp.Header.ContentLength())
+		} else {
+			ctx.Response.SetBody(resp.Body())
+			fasthttp.ReleaseResponse(resp)
+		}
+		return
+	}
+	ctx.Response.SetStatusCode(resp.StatusCode()) // for the access log
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		defer fasthttp.ReleaseResponse(resp)
+		resp.Header.Del(fasthttp.HeaderTransferEncoding)
+		resp.Header.SetConnectionClose()
+		if _, err := c.Write(resp.Header.Header()); err == nil {
+			io.Copy(c, stream) //nolint:errcheck // the client sees a short body
+		}
+	})
+}
+
+// appendForwardedFor appends the X-Forwarded-For value: the one received,
+// if any, then the client's address.
+func appendForwardedFor(dst, prior []byte, ctx *fasthttp.RequestCtx) []byte {
+	if len(prior) > 0 {
+		dst = append(dst, prior...)
+		dst = append(dst, ", "...)
+	}
+	if ip, ok := netip.AddrFromSlice(ctx.RemoteIP()); ok {
+		dst = ip.Unmap().AppendTo(dst)
+	}
+	return dst
+}
+
+// header is what hop-by-hop removal needs of request and response headers.
+type header interface {
+	Peek(key string) []byte
+	Del(key string)
+	DelBytes(key []byte)
+}
+
+var (
+	_ header = (*fasthttp.RequestHeader)(nil)
+	_ header = (*fasthttp.ResponseHeader)(nil)
+)
+
+// hopHeaders are meaningful for one connection only (RFC 9110 7.6.1), plus
+// Expect, which the gateway has already answered. fasthttp frames bodies
+// itself, so Transfer-Encoding and Content-Length are rewritten, not copied.
+var hopHeaders = [...]string{
+	fasthttp.HeaderKeepAlive,
+	fasthttp.HeaderProxyConnection,
+	fasthttp.HeaderProxyAuthenticate,
+	fasthttp.HeaderProxyAuthorization,
+	fasthttp.HeaderTE,
+	fasthttp.HeaderTrailer,
+	fasthttp.HeaderUpgrade,
+	fasthttp.HeaderExpect,
+}
+
+// removeHopHeaders deletes the hop-by-hop headers and those the Connection
+// header lists.
+func removeHopHeaders(h header) {
+	if c := h.Peek(fasthttp.HeaderConnection); len(c) > 0 {
+		var tmp [128]byte
+		tokens := append(tmp[:0], c...)
+		for len(tokens) > 0 {
+			var tok []byte
+			tok, tokens = nextToken(tokens)
+			if len(tok) > 0 {
+				h.DelBytes(tok)
+			}
+		}
+		h.Del(fasthttp.HeaderConnection)
+	}
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+}
+
+// nextToken splits a comma-separated list, trimming spaces and tabs.
+func nextToken(list []byte) (tok, rest []byte) {
+	end := len(list)
+	for i, c := range list {
+		if c == ',' {
+			end = i
+			rest = list[i+1:]
+			break
+		}
+	}
+	tok = list[:end]
+	for len(tok) > 0 && (tok[0] == ' ' || tok[0] == '\t') {
+		tok = tok[1:]
+	}
+	for len(tok) > 0 && (tok[len(tok)-1] == ' ' || tok[len(tok)-1] == '\t') {
+		tok = tok[:len(tok)-1]
+	}
+	return tok, rest
+}
+
+// classify maps a backend error to the fault answered: a timeout is 504,
+// anything else (refused, reset, closed, TLS, malformed answer) is 502.
+func classify(err error) *fault.Fault {
+	var t interface{ Timeout() bool }
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &t) && t.Timeout()) {
+		return fault.BackendTimeout
+	}
+	return fault.BackendUnreachable
+}
+
+func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
+	ctx.SetStatusCode(f.Status)
+	ctx.SetContentType(fault.ContentType)
+	ctx.SetBody(f.Body)
+}
+
+// errorHandler answers requests fasthttp could not parse.
+func (p *Proxy) errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var t interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &small):
+		writeFault(ctx, fault.HeaderTooLarge)
+	case errors.As(err, &t) && t.Timeout():
+		writeFault(ctx, fault.RequestTimeout)
+	default:
+		p.log.Debug("malformed request", "client", ctx.RemoteIP().String(), "error", err)
+		writeFault(ctx, fault.BadRequest)
+	}
+}
+
+// fasthttpLogger sends fasthttp's own messages to slog at debug level.
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	if f.l.Enabled(context.Background(), slog.LevelDebug) {
+		f.l.Debug(fmt.Sprintf(format, args...), "component", "fasthttp")
+	}
+}

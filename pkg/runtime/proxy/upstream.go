@@ -1,0 +1,123 @@
+package proxy
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
+	"github.com/valyala/fasthttp"
+)
+
+// Balancer chooses the backend for one request. It runs on every request, so
+// implementations must be safe for concurrent use, lock-free and
+// allocation-free. Load balancing, failover and circuit breaking are
+// Balancers over a list of Backends; Pick returns nil when none is usable.
+type Balancer interface {
+	Pick() *Backend
+}
+
+// first always picks the first URL of a list: the first version's policy.
+type first struct{ b *Backend }
+
+func (f *first) Pick() *Backend { return f.b }
+
+var _ Balancer = (*first)(nil)
+
+// Backend is one entry of an endpoint list: the Binding holding its current
+// target and the connection pool for that target. The pool is looked up
+// again only when the Binding changes, so a request pays two atomic loads
+// and a pointer comparison to find it.
+type Backend struct {
+	binding *endpoint.Binding
+	clients *clients
+	cur     atomic.Pointer[upstream]
+}
+
+// upstream is a target with the HostClient serving it.
+type upstream struct {
+	target *endpoint.Target
+	client *fasthttp.HostClient
+}
+
+func newBackend(b *endpoint.Binding, c *clients) *Backend {
+	return &Backend{binding: b, clients: c}
+}
+
+// upstream returns the current target and its client. A Binding may change
+// at any time; the next call sees the new target.
+func (b *Backend) upstream() *upstream {
+	t := b.binding.Load()
+	if u := b.cur.Load(); u != nil && u.target == t {
+		return u
+	}
+	u := &upstream{target: t, client: b.clients.get(t)}
+	b.cur.Store(u)
+	return u
+}
+
+// clients holds one HostClient per scheme and host:port, shared by every
+// Backend that targets it, so switching a Binding back and forth reuses
+// pooled connections.
+type clients struct {
+	opts Options
+	mu   sync.Mutex
+	m    map[string]*fasthttp.HostClient
+}
+
+func (c *clients) get(t *endpoint.Target) *fasthttp.HostClient {
+	tls := t.URL.Scheme == "https"
+	addr := t.URL.Host
+	if t.URL.Port() == "" {
+		port := "80"
+		if tls {
+			port = "443"
+		}
+		addr = net.JoinHostPort(t.URL.Hostname(), port)
+	}
+	key := t.URL.Scheme + "://" + addr
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hc := c.m[key]; hc != nil {
+		return hc
+	}
+	hc := &fasthttp.HostClient{
+		Addr:                     addr,
+		IsTLS:                    tls,
+		NoDefaultUserAgentHeader: true,
+		MaxConns:                 c.opts.MaxConnsPerHost,
+		MaxConnWaitTimeout:       c.opts.Timeout,
+		MaxIdleConnDuration:      c.opts.BackendIdleTimeout,
+		ReadBufferSize:           c.opts.MaxHeaderBytes,
+		WriteBufferSize:          bufferSize,
+		StreamResponseBody:       true,
+		DisablePathNormalizing:   true,
+		// One retry, for idempotent requests without a streamed body, covers
+		// a pooled connection the backend closed while it sat idle.
+		MaxIdemponentCallAttempts: 2,
+		SecureErrorLogMessage:     true,
+	}
+	if c.m == nil {
+		c.m = map[string]*fasthttp.HostClient{}
+	}
+	c.m[key] = hc
+	return hc
+}
+
+// closeIdle closes every pooled backend connection not in use.
+func (c *clients) closeIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, hc := range c.m {
+		hc.CloseIdleConnections()
+	}
+}
+
+// bufferSize is the size of the write buffers and of each read from a
+// streamed body: large enough for few syscalls, small enough to keep memory
+// per connection low.
+const bufferSize = 16 << 10
+
+// defaultTimeout is micro-gw's default backend timeout (timeoutInMillis).
+const defaultTimeout = 60 * time.Second
