@@ -454,6 +454,9 @@ func (p *parser) stringList(kv pair, place string) ([]string, error) {
 		if it.Kind != yaml.ScalarNode || it.ShortTag() == "!!null" {
 			return nil, p.fail(it.Line, place, kv.key.Value+" must hold strings, got "+kindName(it), hint)
 		}
+		if strings.ContainsFunc(it.Value, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return nil, p.fail(it.Line, place, fmt.Sprintf("%s entry %q holds a control character, which cannot go in an HTTP header", kv.key.Value, it.Value), hint)
+		}
 		out = append(out, it.Value)
 	}
 	return out, nil

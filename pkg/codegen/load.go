@@ -10,7 +10,9 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi2"
@@ -196,6 +198,9 @@ func parse(file, apiFile string, data []byte) (*definition, error) {
 	if err := p.checkVersion(); err != nil {
 		return nil, err
 	}
+	if err := p.checkPaths(); err != nil {
+		return nil, err
+	}
 	doc3, err := p.openapi(data)
 	if err != nil {
 		return nil, err
@@ -300,13 +305,15 @@ func (p *parser) kinError(err error, what string) error {
 		pathKey, method = pp.Path, pp.Method
 	}
 	if pathKey != "" {
-		e.Place = strings.TrimSpace(strings.ToUpper(method) + " " + pathKey)
+		e.Place = strings.TrimSpace(strings.ToUpper(method) + " " + showPath(pathKey))
 	}
 	if errors.As(err, &dre) {
 		e.Hint = "references must point inside the same file (#/...); copy the referenced part in"
+		e.Line = findRef(p.root, dre.Ref)
 	}
 
 	switch line := originLine(err); {
+	case e.Line > 0:
 	case line > 0:
 		e.Line = line
 	case errors.As(err, &les) && len(les.Errors) > 0:
@@ -326,6 +333,38 @@ func (p *parser) kinError(err error, what string) error {
 		e.Line = lineOf(get(p.root, sec.Section).key)
 	}
 	return e
+}
+
+// findRef returns the line of the first "$ref": ref in the tree, or 0.
+func findRef(n *yaml.Node, ref string) int {
+	n = deref(n)
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.MappingNode {
+		if r := get(n, "$ref"); r.val != nil && r.val.Value == ref {
+			return r.key.Line
+		}
+	}
+	for _, c := range n.Content {
+		if c.Kind != yaml.AliasNode {
+			if line := findRef(c, ref); line > 0 {
+				return line
+			}
+		}
+	}
+	return 0
+}
+
+// showPath returns p as written, or quoted when it holds characters that
+// would garble a message.
+func showPath(p string) string {
+	for _, r := range p {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(p)
+		}
+	}
+	return p
 }
 
 // componentKey finds the key node of a component named in a validation error.
@@ -422,18 +461,14 @@ func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
 	sort.Strings(keys)
 	for _, pathKey := range keys {
 		item := doc.Paths.Value(pathKey)
-		pathEntry := get(pathsNode, pathKey)
-		if msg, hint := checkPath(pathKey, true); msg != "" {
-			return nil, p.fail(lineOf(pathEntry.key), "path "+pathKey, msg, hint)
-		}
-		itemNode := p.followRef(pathEntry.val)
+		itemNode := p.followRef(get(pathsNode, pathKey).val)
 		for _, m := range methods {
 			op := item.GetOperation(m)
 			if op == nil {
 				continue
 			}
 			opEntry := get(itemNode, strings.ToLower(m))
-			place := m + " " + pathKey
+			place := m + " " + showPath(pathKey)
 			r := spec.Resource{Path: pathKey, Method: m, OperationID: op.OperationID}
 			if r.Production, err = p.endpointsAt(opEntry.val, extProduction, place); err != nil {
 				return nil, err
@@ -474,6 +509,20 @@ func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
 	}
 	d.warnings = p.warnings
 	return d, nil
+}
+
+// checkPaths refuses path templates that cannot be routed, before the
+// validator gives a less precise error about them.
+func (p *parser) checkPaths() error {
+	for _, e := range pairs(get(p.root, "paths").val) {
+		if strings.HasPrefix(e.key.Value, "x-") {
+			continue
+		}
+		if msg, hint := checkPath(e.key.Value, true); msg != "" {
+			return p.fail(e.key.Line, "path "+showPath(e.key.Value), msg, hint)
+		}
+	}
+	return nil
 }
 
 // followRef resolves a local "$ref": "#/..." of a path item in the raw tree.
