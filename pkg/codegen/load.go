@@ -507,6 +507,7 @@ func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
 	if sandboxLine > 0 {
 		p.warn(sandboxLine, "sandbox endpoints are checked and their etcd keys resolved, but requests reach only the production endpoints until authentication exists")
 	}
+	sort.SliceStable(p.warnings, func(i, j int) bool { return p.warnings[i].Line < p.warnings[j].Line })
 	d.warnings = p.warnings
 	return d, nil
 }
