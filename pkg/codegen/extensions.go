@@ -235,6 +235,12 @@ func (p *parser) endpointObject(n *yaml.Node, place string) (*spec.Endpoints, er
 			e.Err = err
 			return nil, e
 		}
+		if u.EtcdKey != "" {
+			k := [2]string{u.EtcdKey, u.URL}
+			if _, seen := p.etcdLines[k]; !seen {
+				p.etcdLines[k] = it.Line
+			}
+		}
 		ep.URLs = append(ep.URLs, u)
 	}
 

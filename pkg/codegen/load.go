@@ -97,6 +97,7 @@ func LoadDir(dir string) (*Result, error) {
 		res.Warnings = append(res.Warnings, d.warnings...)
 		res.Resources += len(d.api.Resources)
 	}
+	res.Warnings = append(res.Warnings, etcdDefaultConflicts(defs)...)
 	return res, nil
 }
 
@@ -156,6 +157,8 @@ type definition struct {
 	basePathLine int
 	// lines holds the line of each resource's operation, parallel to api.Resources.
 	lines []int
+	// etcdLines holds the first line of each etcd(key, default) pair.
+	etcdLines map[[2]string]int
 }
 
 // parser holds the state of loading one definition.
@@ -166,6 +169,8 @@ type parser struct {
 	// named are the x-wso2-endpoints entries by name.
 	named    map[string]*spec.Endpoints
 	warnings []Warning
+	// etcdLines holds the first line of each etcd(key, default) pair.
+	etcdLines map[[2]string]int
 }
 
 func (p *parser) fail(line int, place, msg, hint string) *DefinitionError {
@@ -179,7 +184,7 @@ func (p *parser) warn(line int, format string, args ...any) {
 const hintNotOpenAPI = `an API definition starts with "openapi: 3.0.3" (or 3.1.x), or "swagger: \"2.0\"", followed by info and paths`
 
 func parse(file, apiFile string, data []byte) (*definition, error) {
-	p := &parser{file: file}
+	p := &parser{file: file, etcdLines: map[[2]string]int{}}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, p.fail(0, "", "the file is empty", hintNotOpenAPI)
 	}
@@ -509,6 +514,7 @@ func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
 	}
 	sort.SliceStable(p.warnings, func(i, j int) bool { return p.warnings[i].Line < p.warnings[j].Line })
 	d.warnings = p.warnings
+	d.etcdLines = p.etcdLines
 	return d, nil
 }
 
@@ -738,4 +744,47 @@ func joinBase(bp string) string {
 		return ""
 	}
 	return bp
+}
+
+// etcdDefaultConflicts warns about an etcd key declared with different
+// default URLs: the gateway uses the first one (spec.Gateway.EtcdDefaults),
+// in the order APIs, API level before operations, production before sandbox.
+func etcdDefaultConflicts(defs []*definition) []Warning {
+	type first struct {
+		def, file string
+		line      int
+	}
+	seen := map[string]first{}
+	warned := map[[2]string]bool{}
+	var ws []Warning
+	for _, d := range defs {
+		visit := func(e *spec.Endpoints) {
+			if e == nil {
+				return
+			}
+			for _, u := range e.URLs {
+				if u.EtcdKey == "" {
+					continue
+				}
+				line := d.etcdLines[[2]string{u.EtcdKey, u.URL}]
+				f, ok := seen[u.EtcdKey]
+				switch {
+				case !ok:
+					seen[u.EtcdKey] = first{u.URL, d.file, line}
+				case f.def != u.URL && !warned[[2]string{u.EtcdKey, u.URL}]:
+					warned[[2]string{u.EtcdKey, u.URL}] = true
+					ws = append(ws, Warning{File: d.file, Line: line, Msg: fmt.Sprintf(
+						"etcd key %q has the default %s here but %s in %s:%d; while etcd holds no value for it, every place uses the first, %s",
+						u.EtcdKey, u.URL, f.def, f.file, f.line, f.def)})
+				}
+			}
+		}
+		visit(d.api.Production)
+		visit(d.api.Sandbox)
+		for _, r := range d.api.Resources {
+			visit(r.Production)
+			visit(r.Sandbox)
+		}
+	}
+	return ws
 }

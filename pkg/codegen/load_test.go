@@ -353,3 +353,18 @@ func TestParseDefinitionNamesURL(t *testing.T) {
 		t.Errorf("error %v does not name the URL", err)
 	}
 }
+
+func TestLoadDirEtcdDefaultConflict(t *testing.T) {
+	res, err := LoadDir("testdata/defs/etcd_conflict")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := spec.Gateway{APIs: res.APIs}
+	if got := g.EtcdDefaults()["shared"]; got != "http://one.example.com" {
+		t.Fatalf("runtime default = %q; the warning below must name the one it uses", got)
+	}
+	want := `etcd_conflict/a.yaml:11: etcd key "shared" has the default http://two.example.com here but http://one.example.com in etcd_conflict/a.yaml:6; while etcd holds no value for it, every place uses the first, http://one.example.com`
+	if len(res.Warnings) != 1 || res.Warnings[0].String() != want {
+		t.Errorf("warnings:\n%v\nwant one:\n%s", res.Warnings, want)
+	}
+}
