@@ -284,11 +284,11 @@ func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 // kinError turns a kin-openapi load or validation error into a DefinitionError
 // with the line and place the error chain allows to find.
 func (p *parser) kinError(err error, what string) error {
-	spec := "the OpenAPI 3.0/3.1 specification"
+	std := "the OpenAPI 3.0/3.1 specification"
 	if p.swagger {
-		spec = "the Swagger 2.0 specification"
+		std = "the Swagger 2.0 specification"
 	}
-	e := p.fail(0, "", what+": "+err.Error(), "correct it so that it follows "+spec)
+	e := p.fail(0, "", what+": "+err.Error(), "correct it so that it follows "+std)
 	e.Err = err
 
 	var les *yaml.LoadErrors
