@@ -250,6 +250,11 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	req.SetRequestURIBytes(u)
 	buf.B = u
 	bytebufferpool.Put(buf)
+	if ctx.IsTLS() {
+		// fasthttp parses a request received over TLS as https whatever
+		// its URI says; the backend's scheme is the target's.
+		req.URI().SetScheme(up.target.URL.Scheme)
+	}
 
 	resp := &ctx.Response
 	if http10 {

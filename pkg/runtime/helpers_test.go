@@ -1,0 +1,18 @@
+package runtime
+
+import (
+	"io"
+	"sync"
+)
+
+// syncWriter serializes writes from concurrent loggers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

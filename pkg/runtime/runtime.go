@@ -1,0 +1,338 @@
+// Package runtime is the gateway that every generated program runs. The
+// generated main embeds its route table (a spec.Gateway as JSON) and calls
+// Main; everything else, listeners, routing, proxying, discovery, the admin
+// endpoint and shutdown, lives here.
+//
+// Run with --help for the flags; each can also be set by an environment
+// variable (see ParseConfig).
+package runtime
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/micro-gw/micro-gw/pkg/runtime/discovery"
+	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/runtime/proxy"
+	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/valyala/fasthttp"
+)
+
+// Program is what the generated main hands to the runtime.
+type Program struct {
+	// Project is the micro-gw project the gateway was built from.
+	Project string
+	// MicroGWVersion is the version of micro-gw that generated it.
+	MicroGWVersion string
+	// Routes is the embedded routes.json: a spec.Gateway.
+	Routes []byte
+}
+
+// Exit codes of Main.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// Main runs the gateway until SIGTERM or SIGINT and returns the exit code:
+// 0 after a clean shutdown or --version, 1 when the gateway cannot start,
+// 2 for a bad flag or environment variable.
+func Main(p Program, args []string, stdout, stderr io.Writer) int {
+	g, err := spec.Decode(p.Routes)
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway: %v\n", err)
+		return exitError
+	}
+	cfg, err := ParseConfig(g.Settings, args, os.LookupEnv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway: %v\n", err)
+		return exitUsage
+	}
+	if cfg.Version {
+		printVersion(stdout, p, g)
+		return exitOK
+	}
+	log := newLogger(cfg, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	gw, err := Start(ctx, p, g, cfg, log)
+	if err != nil {
+		log.Error("gateway cannot start", "error", err)
+		return exitError
+	}
+	<-ctx.Done()
+	stop() // a second signal ends the process at once
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := gw.Shutdown(sctx); err != nil {
+		log.Warn("shutdown timeout reached; requests still in flight were cut", "error", err)
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+func printVersion(w io.Writer, p Program, g *spec.Gateway) {
+	fmt.Fprintf(w, "micro-gw %s\nproject: %s\n", p.MicroGWVersion, p.Project)
+	fmt.Fprintf(w, "APIs (%d):\n", len(g.APIs))
+	for _, a := range g.APIs {
+		fmt.Fprintf(w, "  %s %s  %s  (%d resources)\n", a.Title, a.Version, a.BasePath, len(a.Resources))
+	}
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level=%q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(cfg.LogLevel) // validated by ParseConfig
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Gateway is a running gateway.
+type Gateway struct {
+	// HTTPAddr, HTTPSAddr and AdminAddr are the bound addresses; nil when
+	// the listener is disabled.
+	HTTPAddr, HTTPSAddr, AdminAddr net.Addr
+
+	log      *slog.Logger
+	server   *fasthttp.Server
+	admin    *adminServer
+	proxy    *proxy.Proxy
+	resolver *discovery.Resolver
+	stopDisc context.CancelFunc
+	served   sync.WaitGroup
+}
+
+// Start builds the routes, starts discovery (waiting at most its startup
+// timeout for etcd's first answer) and opens the listeners. Discovery runs
+// until ctx ends or Shutdown.
+func Start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slog.Logger) (gw *Gateway, err error) {
+	gw = &Gateway{log: log}
+	defer func() {
+		if err != nil {
+			gw.closeAll()
+		}
+	}()
+
+	defaults, err := etcdDefaults(g, log)
+	if err != nil {
+		return gw, err
+	}
+	if len(defaults) > 0 {
+		dopts := cfg.Discovery
+		dopts.Logger = log.With("component", "discovery")
+		if gw.resolver, err = discovery.New(dopts, defaults); err != nil {
+			return gw, fmt.Errorf("etcd discovery: %w", err)
+		}
+		var dctx context.Context
+		dctx, gw.stopDisc = context.WithCancel(ctx)
+		gw.resolver.Start(dctx)
+	} else if len(cfg.Discovery.Endpoints) > 0 {
+		log.Info("no endpoint uses etcd(key, default); --etcdurl is not used")
+	}
+
+	popts := cfg.Proxy
+	popts.Logger = log
+	gw.proxy, err = proxy.New(g, gw.bind, popts)
+	if err != nil {
+		return gw, err
+	}
+	gw.server = gw.proxy.NewServer()
+
+	var tlsConfig *tls.Config
+	if cfg.HTTPSAddr != "" {
+		if tlsConfig, err = serverTLS(cfg, log); err != nil {
+			return gw, err
+		}
+	}
+	// Open every listener before serving any, so that a port in use fails
+	// the start with nothing left running.
+	var httpLn, httpsLn, adminLn net.Listener
+	for _, l := range []struct {
+		addr, flag string
+		ln         *net.Listener
+	}{{cfg.HTTPAddr, "--http-port", &httpLn}, {cfg.HTTPSAddr, "--https-port", &httpsLn}, {cfg.AdminAddr, "--admin-port", &adminLn}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, lerr := net.Listen("tcp", l.addr)
+		if lerr != nil {
+			for _, open := range []net.Listener{httpLn, httpsLn, adminLn} {
+				if open != nil {
+					open.Close()
+				}
+			}
+			return gw, fmt.Errorf("listen on %s (%s): %w", l.addr, l.flag, lerr)
+		}
+		*l.ln = ln
+	}
+	if httpLn != nil {
+		gw.HTTPAddr = httpLn.Addr()
+		gw.serve(proxy.Listener(httpLn))
+	}
+	if httpsLn != nil {
+		gw.HTTPSAddr = httpsLn.Addr()
+		gw.serve(tls.NewListener(proxy.Listener(httpsLn), tlsConfig))
+	}
+	if adminLn != nil {
+		gw.AdminAddr = adminLn.Addr()
+		gw.admin = newAdminServer(p, g, gw.resolver)
+		gw.served.Add(1)
+		go func() {
+			defer gw.served.Done()
+			gw.admin.serve(adminLn, log)
+		}()
+	}
+	resources := 0
+	for _, a := range g.APIs {
+		resources += len(a.Resources)
+	}
+	log.Info("gateway started", "project", p.Project, "version", p.MicroGWVersion, "apis", len(g.APIs), "resources", resources,
+		"http", addrString(gw.HTTPAddr), "https", addrString(gw.HTTPSAddr), "admin", addrString(gw.AdminAddr))
+	return gw, nil
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "off"
+	}
+	return a.String()
+}
+
+func (gw *Gateway) serve(ln net.Listener) {
+	gw.served.Add(1)
+	go func() {
+		defer gw.served.Done()
+		if err := gw.server.Serve(ln); err != nil {
+			gw.log.Error("listener stopped", "addr", ln.Addr().String(), "error", err)
+		}
+	}()
+}
+
+// bind gives the proxy the Binding of an endpoint entry.
+func (gw *Gateway) bind(u spec.EndpointURL) (*endpoint.Binding, error) {
+	if u.EtcdKey != "" {
+		return gw.resolver.Binding(u.EtcdKey), nil
+	}
+	t, err := endpoint.Parse(u.URL)
+	if err != nil {
+		return nil, err
+	}
+	return endpoint.NewBinding(t), nil
+}
+
+// etcdDefaults maps every etcd key to its default target. A key written
+// with two different defaults keeps the first, with a warning.
+func etcdDefaults(g *spec.Gateway, log *slog.Logger) (map[string]*endpoint.Target, error) {
+	defaults := map[string]*endpoint.Target{}
+	var err error
+	visit := func(api *spec.API, eps *spec.Endpoints) {
+		if eps == nil || err != nil {
+			return
+		}
+		for _, u := range eps.URLs {
+			if u.EtcdKey == "" {
+				continue
+			}
+			t, perr := endpoint.Parse(u.URL)
+			if perr != nil {
+				err = fmt.Errorf("api %q (%s): %s: default URL: %w", api.Title, api.File, u, perr)
+				return
+			}
+			if prev, ok := defaults[u.EtcdKey]; !ok {
+				defaults[u.EtcdKey] = t
+			} else if prev.Raw != t.Raw {
+				log.Warn("etcd key has two default URLs; the first is used", "key", u.EtcdKey, "used", prev.Raw, "ignored", t.Raw, "api", api.Title)
+			}
+		}
+	}
+	for i := range g.APIs {
+		a := &g.APIs[i]
+		visit(a, a.Production)
+		visit(a, a.Sandbox)
+		for j := range a.Resources {
+			visit(a, a.Resources[j].Production)
+			visit(a, a.Resources[j].Sandbox)
+		}
+	}
+	return defaults, err
+}
+
+// Shutdown stops accepting connections, waits for in-flight requests until
+// ctx ends, then stops discovery and closes backend connections. It returns
+// ctx's error if requests were still running.
+func (gw *Gateway) Shutdown(ctx context.Context) error {
+	var errs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, stop := range []func(context.Context) error{gw.shutdownProxy, gw.shutdownAdmin} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := stop(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	gw.closeAll()
+	if len(errs) == 0 {
+		gw.served.Wait()
+	}
+	return errors.Join(errs...)
+}
+
+func (gw *Gateway) shutdownProxy(ctx context.Context) error {
+	if gw.server == nil {
+		return nil
+	}
+	return gw.server.ShutdownWithContext(ctx)
+}
+
+func (gw *Gateway) shutdownAdmin(ctx context.Context) error {
+	if gw.admin == nil {
+		return nil
+	}
+	return gw.admin.srv.Shutdown(ctx)
+}
+
+// closeAll releases what Start opened besides the listeners.
+func (gw *Gateway) closeAll() {
+	if gw.proxy != nil {
+		gw.proxy.Close()
+	}
+	if gw.stopDisc != nil {
+		gw.stopDisc()
+	}
+	if gw.resolver != nil {
+		if err := gw.resolver.Close(); err != nil {
+			gw.log.Warn("closing etcd client", "error", err)
+		}
+	}
+}
