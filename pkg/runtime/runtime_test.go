@@ -47,7 +47,9 @@ func TestParseConfig(t *testing.T) {
 		{name: "exact env name wins over upper", env: map[string]string{"http-port": "7002", "HTTP_PORT": "7003"}, check: func(c Config) bool { return c.HTTPAddr == ":7002" }},
 		{name: "flag beats env beats settings", settings: map[string]string{"http-port": "1", "https-port": "2", "admin-port": "3"},
 			env: map[string]string{"HTTP_PORT": "11", "HTTPS_PORT": "12"}, args: []string{"--http-port=21"},
-			check: func(c Config) bool { return c.HTTPAddr == ":21" && c.HTTPSAddr == ":12" && c.AdminAddr == "127.0.0.1:3" }},
+			check: func(c Config) bool {
+				return c.HTTPAddr == ":21" && c.HTTPSAddr == ":12" && c.AdminAddr == "127.0.0.1:3"
+			}},
 		{name: "VERSION env ignored", env: map[string]string{"VERSION": "true"}, check: func(c Config) bool { return !c.Version }},
 		{name: "password file", args: []string{"--etcdpassword-file=" + pw}, check: func(c Config) bool { return c.Discovery.Password == "s3cret" }},
 		{name: "password env", env: map[string]string{"etcdpassword": "pw"}, check: func(c Config) bool { return c.Discovery.Password == "pw" }},
