@@ -1,0 +1,43 @@
+package proxy
+
+import (
+	"bytes"
+	"net"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// BenchmarkProxy sends GET requests through the proxy to a fasthttp backend
+// answering 1 KB of JSON, all on loopback; -benchmem counts the
+// allocations of client, proxy and backend together.
+func BenchmarkProxy(b *testing.B) {
+	body := bytes.Repeat([]byte(`{"id":1,"name":"doggie"},`), 40)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	be := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.SetBody(body)
+	}}
+	go be.Serve(ln)
+	defer be.Shutdown()
+	gw := startGateway(b, petstore("http://"+ln.Addr().String(), 0), Options{})
+	client := &fasthttp.HostClient{Addr: gw.url[len("http://"):]}
+	url := gw.url + "/petstore/v1/pet/42?status=available"
+
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		for pb.Next() {
+			req.SetRequestURI(url)
+			if err := client.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != len(body) {
+				b.Fatalf("%v %d %d", err, resp.StatusCode(), len(resp.Body()))
+			}
+		}
+	})
+}
+
