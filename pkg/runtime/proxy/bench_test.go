@@ -40,4 +40,3 @@ func BenchmarkProxy(b *testing.B) {
 		}
 	})
 }
-
