@@ -46,11 +46,17 @@ In a terminal, init asks for the name when none is given.`,
 		Args:              projectArg,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(c *cobra.Command, args []string) error {
-			name := ""
-			if len(args) == 1 {
-				name = args[0]
+			if len(args) == 0 {
+				if !isTerminal(ic.s.in) {
+					return usageError{errors.New("init needs a project name: micro-gw init <project>")}
+				}
+				name, err := ic.ask()
+				if err != nil {
+					return err
+				}
+				args = []string{name}
 			}
-			return ic.run(c.Context(), name)
+			return ic.run(c.Context(), args[0])
 		},
 	}
 	c.Flags().StringArrayVarP(&ic.definitions, "api-definition", "a", nil, "OpenAPI/Swagger definition `FILE|URL` to copy into api_definitions/ (repeatable)")
@@ -60,15 +66,6 @@ In a terminal, init asks for the name when none is given.`,
 }
 
 func (ic *initCmd) run(ctx context.Context, name string) error {
-	if name == "" {
-		if !isTerminal(ic.s.in) {
-			return usageError{errors.New("init needs a project name: micro-gw init <project>")}
-		}
-		var err error
-		if name, err = ic.ask(); err != nil {
-			return err
-		}
-	}
 	if err := project.ValidateName(name); err != nil {
 		return usageError{err}
 	}

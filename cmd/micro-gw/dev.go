@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/micro-gw/micro-gw/internal/devetcd"
+)
+
+type devCmd struct {
+	s        streams
+	etcdPort int
+	gwArgs   []string
+}
+
+func newDevCmd(s streams) *cobra.Command {
+	dc := &devCmd{s: s}
+	c := &cobra.Command{
+		Use:   "dev <project> [-- gateway flags...]",
+		Short: "Build a project and run it against an embedded etcd, for development",
+		Long: `Build the project, start a single-node etcd on loopback inside this process,
+and run the gateway against it. The etcd URL and a ready-to-paste etcdctl line
+are printed; Ctrl-C stops the gateway and etcd. Flags after -- go to the gateway.`,
+		Example: `  micro-gw dev petstore-project
+  micro-gw dev petstore-project -- --http-port=8080 --access-log`,
+		Args: func(c *cobra.Command, args []string) error {
+			if n := c.ArgsLenAtDash(); n > 1 || (n < 0 && len(args) > 1) {
+				return usageError{fmt.Errorf("dev takes one project folder; put gateway flags after --")}
+			}
+			if len(args) == 0 || c.ArgsLenAtDash() == 0 {
+				return usageError{fmt.Errorf("dev needs a project folder: micro-gw dev <project>")}
+			}
+			return nil
+		},
+		ValidArgsFunction: completeDirs,
+		RunE: func(c *cobra.Command, args []string) error {
+			dc.gwArgs = args[1:]
+			return dc.run(c, args[0])
+		},
+	}
+	c.Flags().IntVar(&dc.etcdPort, "etcd-port", 2379, "client port of the embedded etcd on 127.0.0.1 (0 picks a free one)")
+	return c
+}
+
+func (dc *devCmd) run(c *cobra.Command, dir string) error {
+	ctx := c.Context()
+	res, err := (&buildCmd{s: dc.s}).build(c, dir)
+	if err != nil {
+		return err
+	}
+	data, err := os.MkdirTemp("", "micro-gw-dev-etcd-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(data)
+	etcd, err := devetcd.Start(ctx, devetcd.Config{Dir: data, ClientPort: dc.etcdPort})
+	if err != nil {
+		return fmt.Errorf("start embedded etcd on 127.0.0.1:%d: %w; is another etcd running? pass --etcd-port=0 to pick a free port", dc.etcdPort, err)
+	}
+	defer etcd.Close()
+
+	fmt.Fprintf(dc.s.out, "\netcd (embedded, data discarded on exit): %s\n", etcd.ClientURL())
+	keys := res.Gateway.EtcdKeys()
+	if len(keys) == 0 {
+		fmt.Fprintln(dc.s.out, "This project has no etcd(<key>, <default_URL>) endpoints; the gateway routes to its static URLs.")
+	}
+	defaults := res.Gateway.EtcdDefaults()
+	for _, k := range keys {
+		fmt.Fprintf(dc.s.out, "Move %q with:  etcdctl --endpoints=%s put %s %s\n", k, etcd.ClientURL(), shellQuote(k), shellQuote(defaults[k]))
+	}
+	args := append([]string{"--etcdurl=" + etcd.ClientURL()}, dc.gwArgs...)
+	fmt.Fprintf(dc.s.out, "Running %s %v (Ctrl-C stops everything)\n\n", res.Executable, args)
+
+	gw := exec.Command(res.Executable, args...)
+	gw.Stdout, gw.Stderr = dc.s.out, dc.s.err
+	gw.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us; we stop the gateway ourselves, gracefully
+	if err := gw.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", filepath.Base(res.Executable), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- gw.Wait() }()
+	select {
+	case err := <-done:
+		return gatewayExit(err)
+	case <-ctx.Done():
+	}
+	_ = gw.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = gw.Process.Kill()
+		<-done
+	}
+	fmt.Fprintln(dc.s.out, "\nstopped the gateway and etcd")
+	return nil
+}
+
+func gatewayExit(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("the gateway exited with status %d; its log is above", ee.ExitCode())
+	}
+	if err != nil {
+		return fmt.Errorf("the gateway stopped: %w", err)
+	}
+	return errors.New("the gateway exited")
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,12 @@
+// Package codegen turns a project's API definitions into a gateway executable.
+//
+// The pipeline has three separate steps:
+//
+//   - load (load.go, extensions.go): OpenAPI 3.x and Swagger 2.0 files with
+//     the x-wso2-* extensions become spec.API values; every problem is a
+//     DefinitionError naming the file, the line and what to do;
+//   - generate (generate.go): a pure function from spec.Gateway to the
+//     generated sources, rendered from the embedded templates;
+//   - build (build.go): the sources, the embedded runtime and micro-gw's own
+//     go.mod/go.sum are written to target/gen and compiled with go build.
+package codegen
