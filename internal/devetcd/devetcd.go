@@ -8,6 +8,10 @@
 // data directory (a restart) or an empty one (a wiped etcd). StartCluster
 // starts several members that form one cluster.
 //
+// Clients reach a member through a small relay on its client port, which
+// Close cuts at once, as if etcd were killed: etcd's own graceful stop waits
+// up to its request timeout (7 s) for open watch streams.
+//
 // This package imports the etcd server; it must never be imported from
 // non-test files under pkg/runtime.
 package devetcd
@@ -56,17 +60,17 @@ type Config struct {
 // TLS names the PEM files for the client listener.
 type TLS struct {
 	CertFile, KeyFile string
-	// CAFile is the CA that client certificates must chain to.
+	// CAFile, if set, makes etcd require a client certificate signed by
+	// this CA (etcd's --trusted-ca-file turns client-certificate auth on).
 	CAFile string
-	// ClientCertAuth requires clients to present a certificate signed by CAFile.
-	ClientCertAuth bool
 }
 
 // Server is a running etcd member.
 type Server struct {
-	cfg  Config
-	e    *embed.Etcd
-	once sync.Once
+	cfg   Config
+	e     *embed.Etcd
+	relay *relay
+	once  sync.Once
 }
 
 // Start starts an etcd member and waits until it serves clients. ctx bounds
@@ -78,43 +82,41 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Name == "" {
 		cfg.Name = "default"
 	}
+	front, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(cfg.ClientPort))
+	if err != nil {
+		return nil, fmt.Errorf("devetcd: listen for clients: %w", err)
+	}
+	cfg.ClientPort = front.Addr().(*net.TCPAddr).Port
+	s, err := startRetry(ctx, cfg, front, cfg.PeerPort == 0)
+	if err != nil {
+		front.Close()
+	}
+	return s, err
+}
+
+// startRetry starts the member. Free ports other than the client port are
+// found by listening on :0 and closing; another process may grab one in
+// between, so a start that hits "address in use" is retried with new ports.
+func startRetry(ctx context.Context, cfg Config, front net.Listener, pickPeer bool) (*Server, error) {
 	if cfg.InitialClusterToken == "" {
 		cfg.InitialClusterToken = "devetcd"
 	}
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 20 * time.Second
 	}
-	// Free ports are found by listening on :0 and closing; another process
-	// may grab one in between, so a start that hits "address in use" on a
-	// picked port is retried with new ports.
-	pick := cfg.ClientPort == 0 || cfg.PeerPort == 0
 	for attempt := 0; ; attempt++ {
 		c := cfg
-		if err := fillPorts(&c); err != nil {
-			return nil, err
+		if pickPeer {
+			var err error
+			if c.PeerPort, err = FreePort(); err != nil {
+				return nil, err
+			}
 		}
-		s, err := start(ctx, c)
-		if err == nil {
-			return s, nil
-		}
-		if !pick || attempt == 2 || !errors.Is(err, syscall.EADDRINUSE) {
-			return nil, err
+		s, err := start(ctx, c, front)
+		if err == nil || attempt == 2 || !errors.Is(err, syscall.EADDRINUSE) {
+			return s, err
 		}
 	}
-}
-
-func fillPorts(c *Config) error {
-	for _, p := range []*int{&c.ClientPort, &c.PeerPort} {
-		if *p != 0 {
-			continue
-		}
-		port, err := FreePort()
-		if err != nil {
-			return err
-		}
-		*p = port
-	}
-	return nil
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -127,9 +129,15 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func start(ctx context.Context, c Config) (*Server, error) {
+// start starts the member behind a relay on front. On failure front stays
+// open for the caller.
+func start(ctx context.Context, c Config, front net.Listener) (*Server, error) {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("devetcd: create data dir: %w", err)
+	}
+	inner, err := FreePort()
+	if err != nil {
+		return nil, err
 	}
 	ec := embed.NewConfig()
 	ec.Name = c.Name
@@ -140,12 +148,11 @@ func start(ctx context.Context, c Config) (*Server, error) {
 		ec.ClientTLSInfo.CertFile = c.TLS.CertFile
 		ec.ClientTLSInfo.KeyFile = c.TLS.KeyFile
 		ec.ClientTLSInfo.TrustedCAFile = c.TLS.CAFile
-		ec.ClientTLSInfo.ClientCertAuth = c.TLS.ClientCertAuth
+		ec.ClientTLSInfo.ClientCertAuth = c.TLS.CAFile != ""
 	}
-	curl := url.URL{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(c.ClientPort)}
 	purl := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(c.PeerPort)}
-	ec.ListenClientUrls = []url.URL{curl}
-	ec.AdvertiseClientUrls = []url.URL{curl}
+	ec.ListenClientUrls = []url.URL{{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(inner)}}
+	ec.AdvertiseClientUrls = []url.URL{{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(c.ClientPort)}}
 	ec.ListenPeerUrls = []url.URL{purl}
 	ec.AdvertisePeerUrls = []url.URL{purl}
 	ec.InitialCluster = c.InitialCluster
@@ -165,24 +172,22 @@ func start(ctx context.Context, c Config) (*Server, error) {
 
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
-		return nil, fmt.Errorf("devetcd: start etcd member %q on %s: %w", c.Name, curl.Host, err)
+		return nil, fmt.Errorf("devetcd: start etcd member %q: %w", c.Name, err)
 	}
-	s := &Server{cfg: c, e: e}
 	timer := time.NewTimer(c.ReadyTimeout)
 	defer timer.Stop()
 	select {
 	case <-e.Server.ReadyNotify():
-		return s, nil
-	case err := <-e.Err():
-		s.Close()
-		return nil, fmt.Errorf("devetcd: etcd member %q failed: %w", c.Name, err)
+		return &Server{cfg: c, e: e, relay: newRelay(front, "127.0.0.1:"+strconv.Itoa(inner))}, nil
+	case err = <-e.Err():
+		err = fmt.Errorf("devetcd: etcd member %q failed: %w", c.Name, err)
 	case <-timer.C:
-		s.Close()
-		return nil, fmt.Errorf("devetcd: etcd member %q not ready after %v", c.Name, c.ReadyTimeout)
+		err = fmt.Errorf("devetcd: etcd member %q not ready after %v", c.Name, c.ReadyTimeout)
 	case <-ctx.Done():
-		s.Close()
-		return nil, fmt.Errorf("devetcd: waiting for etcd member %q: %w", c.Name, ctx.Err())
+		err = fmt.Errorf("devetcd: waiting for etcd member %q: %w", c.Name, ctx.Err())
 	}
+	e.Close()
+	return nil, err
 }
 
 // ClientURL is the URL clients connect to, e.g. http://127.0.0.1:23790.
@@ -198,9 +203,13 @@ func (s *Server) ClientURL() string {
 // it again to restart the member at the same address.
 func (s *Server) Config() Config { return s.cfg }
 
-// Close stops the member and waits for it. It may be called more than once.
+// Close cuts every client connection, stops the member and waits for it.
+// It may be called more than once.
 func (s *Server) Close() {
-	s.once.Do(s.e.Close)
+	s.once.Do(func() {
+		s.relay.close()
+		s.e.Close()
+	})
 }
 
 // Cluster is a set of members forming one etcd cluster.
@@ -213,13 +222,27 @@ type Cluster struct {
 // replaced), and waits until all of them serve.
 func StartCluster(ctx context.Context, dir string, size int, base Config) (*Cluster, error) {
 	cfgs := make([]Config, size)
+	fronts := make([]net.Listener, size)
 	peers := make([]string, size)
+	closeFronts := func() {
+		for _, f := range fronts {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
 	for i := range cfgs {
 		c := base
 		c.Name = "m" + strconv.Itoa(i)
 		c.Dir = filepath.Join(dir, c.Name)
-		c.ClientPort, c.PeerPort = 0, 0
-		if err := fillPorts(&c); err != nil {
+		var err error
+		if fronts[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			closeFronts()
+			return nil, fmt.Errorf("devetcd: listen for clients: %w", err)
+		}
+		c.ClientPort = fronts[i].Addr().(*net.TCPAddr).Port
+		if c.PeerPort, err = FreePort(); err != nil {
+			closeFronts()
 			return nil, err
 		}
 		cfgs[i] = c
@@ -234,7 +257,10 @@ func StartCluster(ctx context.Context, dir string, size int, base Config) (*Clus
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl.Members[i], errs[i] = start(ctx, cfgs[i])
+			cl.Members[i], errs[i] = startRetry(ctx, cfgs[i], fronts[i], false)
+			if errs[i] != nil {
+				fronts[i].Close()
+			}
 		}()
 	}
 	wg.Wait()

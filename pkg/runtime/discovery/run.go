@@ -2,10 +2,14 @@ package discovery
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -113,6 +117,10 @@ func (r *Resolver) readAll(ctx context.Context, source string) (backwards bool, 
 			ops[i] = clientv3.OpGet(k.name)
 		}
 		resp, err := r.cli.Txn(ctx).Then(ops...).Commit()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// etcd's client hides why no member answered: find out.
+			return false, fmt.Errorf("read etcd keys: %w (%s)", err, r.probe())
+		}
 		if err != nil {
 			return false, fmt.Errorf("read etcd keys: %w", describe(err))
 		}
@@ -303,6 +311,41 @@ func describe(err error) error {
 		return &configError{fmt.Errorf("the etcd user may not read the endpoint keys: grant it read access: %w", err)}
 	}
 	return err
+}
+
+// probe connects to each member once, as the client does, and says why it
+// does not answer: connection refused, a TLS or certificate error, or
+// reachable (then etcd itself is stuck, e.g. without a leader).
+func (r *Resolver) probe() string {
+	var out []string
+	for _, ep := range r.opts.Endpoints {
+		u, _ := url.Parse(ep) // checked by New
+		conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+		if err == nil && r.cfg.TLS != nil {
+			tc := r.cfg.TLS.Clone()
+			tc.ServerName, tc.NextProtos = u.Hostname(), []string{"h2"}
+			tconn := tls.Client(conn, tc)
+			conn = tconn
+			tconn.SetDeadline(time.Now().Add(time.Second))
+			if err = tconn.Handshake(); err == nil {
+				// With TLS 1.3 a refused client certificate shows on the first read.
+				tconn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+				var ne net.Error
+				if _, err = tconn.Read(make([]byte, 1)); errors.As(err, &ne) && ne.Timeout() {
+					err = nil
+				}
+			}
+		}
+		if conn != nil {
+			conn.Close()
+		}
+		if err != nil {
+			out = append(out, ep+": "+err.Error())
+		} else {
+			out = append(out, ep+": reachable but not answering")
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // retryBackoff doubles from backoffMin to backoffMax; each wait is random
