@@ -49,6 +49,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GOPROXY", "off")
 			env.Setenv("GOFLAGS", "")
 			env.Setenv("REPO", repo)
+			// CMDDIR holds only the commands testscript provides (micro-gw):
+			// PATH=$CMDDIR is a PATH without the go command.
+			env.Setenv("CMDDIR", filepath.SplitList(env.Getenv("PATH"))[0])
 			return nil
 		},
 	})
