@@ -16,6 +16,7 @@ import (
 
 	microgw "github.com/micro-gw/micro-gw"
 	"github.com/micro-gw/micro-gw/pkg/project"
+	"github.com/micro-gw/micro-gw/pkg/runtime"
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
 )
 
@@ -65,6 +66,12 @@ func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildRe
 	settings, err := p.ReadConf()
 	if err != nil {
 		return nil, err
+	}
+	// The values must also be ones the runtime accepts; check them now
+	// rather than when the executable starts.
+	noEnv := func(string) (string, bool) { return "", false }
+	if _, err := runtime.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
+		return nil, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/micro-gw/micro-gw/pkg/project"
+	"github.com/micro-gw/micro-gw/pkg/runtime"
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
 )
 
@@ -122,6 +124,24 @@ func TestBuildHostile(t *testing.T) {
 	for _, p := range []string{filepath.Join(dir, "pwned"), "pwned"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s exists: something in the definition ran", p)
+		}
+	}
+}
+
+// TestConfSettingsAreRuntimeFlags keeps conf/gateway.conf's names in step
+// with the runtime's flags: each one is accepted with its default value.
+func TestConfSettingsAreRuntimeFlags(t *testing.T) {
+	samples := map[string]string{"http-port": "1", "https-port": "0", "admin-port": "0", "access-log": "true",
+		"shutdown-timeout": "1s", "backend-timeout": "1s", "backend-idle-timeout": "1s", "client-idle-timeout": "1s",
+		"max-header-bytes": "8192", "max-conns-per-host": "10", "etcdtimer": "1000", "log-format": "json", "log-level": "debug"}
+	noEnv := func(string) (string, bool) { return "", false }
+	for name := range project.Settings {
+		v, ok := samples[name]
+		if !ok {
+			v = ""
+		}
+		if _, err := runtime.ParseConfig(map[string]string{name: v}, nil, noEnv, io.Discard); err != nil {
+			t.Errorf("conf setting %s=%q: %v", name, v, err)
 		}
 	}
 }

@@ -16,24 +16,29 @@ import (
 // password is deliberately absent: it never belongs in a file that is
 // compiled into a binary.
 var Settings = map[string]string{
-	"http-port":        "HTTP listener port (0 disables)",
-	"https-port":       "HTTPS listener port (0 disables)",
-	"bind":             "address the HTTP and HTTPS listeners bind to (empty: all interfaces)",
-	"tls-cert":         "PEM certificate for HTTPS (empty: self-signed, generated at start)",
-	"tls-key":          "PEM private key for HTTPS",
-	"admin-port":       "read-only admin listener with /status (0 disables)",
-	"admin-bind":       "address the admin listener binds to",
-	"log-format":       "text or json",
-	"log-level":        "debug, info, warn or error",
-	"access-log":       "true to log one line per request",
-	"shutdown-timeout": "how long in-flight requests may take to finish on SIGTERM, e.g. 15s",
-	"backend-timeout":  "default timeout for a backend call, e.g. 60s",
-	"etcdurl":          "etcd member URLs, comma-separated",
-	"etcdtimer":        "periodic etcd re-read in milliseconds",
-	"etcdusername":     "etcd user",
-	"etcdcacert":       "CA bundle for https etcd members",
-	"etcdcert":         "client certificate for etcd",
-	"etcdkey":          "client key for etcd",
+	"http-port":            "HTTP listener port (0 disables)",
+	"https-port":           "HTTPS listener port (0 disables)",
+	"bind":                 "address the HTTP and HTTPS listeners bind to (empty: all interfaces)",
+	"tls-cert":             "PEM certificate for HTTPS (empty: self-signed, generated at start)",
+	"tls-key":              "PEM private key for HTTPS",
+	"admin-port":           "read-only admin listener with /status (0 disables)",
+	"admin-bind":           "address the admin listener binds to",
+	"log-format":           "text or json",
+	"log-level":            "debug, info, warn or error",
+	"access-log":           "true to log one line per request",
+	"shutdown-timeout":     "how long in-flight requests may take to finish on SIGTERM, e.g. 15s",
+	"backend-timeout":      "default timeout for a backend call, e.g. 60s",
+	"max-header-bytes":     "largest request line plus headers accepted (larger gets 431)",
+	"max-conns-per-host":   "most connections open to one backend host:port",
+	"backend-idle-timeout": "close pooled backend connections idle this long",
+	"client-idle-timeout":  "close keep-alive client connections idle this long",
+	"etcdpassword-file":    "file holding the etcd password",
+	"etcdurl":              "etcd member URLs, comma-separated",
+	"etcdtimer":            "periodic etcd re-read in milliseconds",
+	"etcdusername":         "etcd user",
+	"etcdcacert":           "CA bundle for https etcd members",
+	"etcdcert":             "client certificate for etcd",
+	"etcdkey":              "client key for etcd",
 }
 
 // ConfTemplate is the commented conf/gateway.conf that init writes.
@@ -63,16 +68,22 @@ const ConfTemplate = `# micro-gw gateway settings.
 # log-level = info
 # access-log = false
 
-# Graceful shutdown and backend calls.
+# Graceful shutdown, limits and connection pools.
 # shutdown-timeout = 15s
 # backend-timeout = 60s
+# max-header-bytes = 16384
+# max-conns-per-host = 1024
+# backend-idle-timeout = 90s
+# client-idle-timeout = 90s
 
 # Service discovery (endpoints written as etcd(<key>, <default_URL>)).
-# The password is never read from here: pass --etcdpassword-file or the
-# etcdpassword environment variable.
+# The password itself is never stored here (it would be compiled into the
+# executable): name a file holding it, or set the etcdpassword environment
+# variable when running.
 # etcdurl = http://127.0.0.1:2379
 # etcdtimer = 10000
 # etcdusername =
+# etcdpassword-file =
 # etcdcacert =
 # etcdcert =
 # etcdkey =
