@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -67,10 +68,11 @@ type TLS struct {
 
 // Server is a running etcd member.
 type Server struct {
-	cfg   Config
-	e     *embed.Etcd
-	relay *relay
-	once  sync.Once
+	cfg    Config
+	e      *embed.Etcd
+	relay  *relay
+	once   sync.Once
+	closed atomic.Bool
 }
 
 // Start starts an etcd member and waits until it serves clients. ctx bounds
@@ -207,6 +209,7 @@ func (s *Server) Config() Config { return s.cfg }
 // It may be called more than once.
 func (s *Server) Close() {
 	s.once.Do(func() {
+		s.closed.Store(true)
 		s.relay.close()
 		s.e.Close()
 	})
@@ -280,14 +283,21 @@ func (c *Cluster) ClientURLs() []string {
 	return urls
 }
 
-// Close stops every member.
+// Close stops every member, the leader last: a leader that stops hands
+// its leadership to a live follower, and waits for long if all are stopping.
 func (c *Cluster) Close() {
-	var wg sync.WaitGroup
+	var leader *Server
 	for _, m := range c.Members {
-		if m != nil {
-			wg.Add(1)
-			go func() { defer wg.Done(); m.Close() }()
+		if m == nil || m.closed.Load() {
+			continue
 		}
+		if m.e.Server.Leader() == m.e.Server.MemberID() && leader == nil {
+			leader = m
+			continue
+		}
+		m.Close()
 	}
-	wg.Wait()
+	if leader != nil {
+		leader.Close()
+	}
 }
