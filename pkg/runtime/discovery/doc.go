@@ -35,7 +35,8 @@
 //     anew. gRPC's own reconnect backoff is capped at 3 s too, so a returning
 //     etcd is noticed within seconds.
 //  5. Watch failures: a compacted watch (CompactRevision set) re-reads and
-//     re-watches at once; a closed or cancelled watch channel retries as in
+//     re-watches at once (the backoff applies only if resyncs follow each
+//     other quickly, so nothing loops); a closed or cancelled watch channel retries as in
 //     4; watches carry clientv3.WithRequireLeader, so a member that loses
 //     its leader cancels them instead of going silent; a restarted etcd is
 //     followed by the client's watch resume, and by 4 if the timer read fails
@@ -59,6 +60,11 @@
 //     refresh an expired token, and etcd's client authenticates again each
 //     time it opens a watch stream. With several members in Endpoints, losing
 //     any one of them moves the client to another.
+//
+// When a read times out, the error (logged, and in Status) says why: each
+// member is dialled once, as the client would, which names a refused
+// connection, an untrusted certificate or a refused client certificate that
+// etcd's client would only report as a deadline.
 //
 // Every unary call runs under a timeout; keepalive pings are sent every 10 s
 // (etcd refuses pings more often than every 5 s). Close stops every

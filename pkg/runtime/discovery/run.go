@@ -34,25 +34,31 @@ func (r *Resolver) run(ctx context.Context, err error) {
 		}
 	}()
 	var bo retryBackoff
+	quick := false // the last retry skipped the backoff
 	for {
+		skip := false
 		if err == nil {
 			began := time.Now()
 			err = r.watch(ctx)
 			if ctx.Err() != nil {
 				return
 			}
-			if time.Since(began) > backoffMax {
-				bo.reset() // the session was healthy: start retrying from the shortest wait
+			healthy := time.Since(began) > backoffMax
+			if healthy {
+				bo.reset() // start retrying from the shortest wait
 			}
 			var rs *resyncError
 			if errors.As(err, &rs) {
 				r.log.Warn("re-reading every etcd key and watching again", "reason", rs.reason)
+				// At once, unless the last resync was at once too and
+				// did not last: never loop without a pause.
+				skip = healthy || !quick
 			} else {
 				r.failed(err, "lost etcd; keeping the last good URLs and retrying")
 			}
 		}
-		var rs *resyncError
-		if !errors.As(err, &rs) {
+		quick = skip
+		if !skip {
 			t := time.NewTimer(bo.wait())
 			select {
 			case <-ctx.Done():
