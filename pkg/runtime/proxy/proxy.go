@@ -88,16 +88,38 @@ type Proxy struct {
 // route is what a matched resource needs to forward a request.
 type route struct {
 	// prefix is the length of the base path stripped from the request path.
-	prefix   int
+	prefix int
+	// balancer serves a plain endpoint (one URL, no retries, no breaker);
+	// policy any other endpoint list (see balance.go). At most one is set.
 	balancer Balancer
+	policy   *policy
 	timeout  time.Duration
+	// cors is the API's CORS configuration; nil when CORS is off.
+	cors *cors
+	// allow is set on the OPTIONS routes added for CORS preflights where
+	// the definition declares no OPTIONS: the path's own methods.
+	allow string
+	// sandbox is the resource's sandbox endpoint list, resolved and
+	// followed but not used until authentication selects it by key type.
+	sandbox *endpointSet
 }
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
 func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 	opts.setDefaults()
 	p := &Proxy{clients: &clients{opts: opts}, opts: opts, log: opts.Logger}
-	balancers := map[*spec.Endpoints]Balancer{}
+	sets := map[*spec.Endpoints]*endpointSet{}
+	set := func(eps *spec.Endpoints) (*endpointSet, error) {
+		if eps == nil || len(eps.URLs) == 0 {
+			return nil, nil
+		}
+		if s, ok := sets[eps]; ok {
+			return s, nil
+		}
+		s, err := newEndpointSet(eps, bind, p.clients, opts.Timeout)
+		sets[eps] = s
+		return s, err
+	}
 	var entries []router.Entry[*route]
 	for i := range g.APIs {
 		api := &g.APIs[i]
@@ -105,30 +127,33 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 		if api.BasePath == "/" {
 			prefix = 0
 		}
+		c := newCORS(api.CORS)
+		if c != nil && len(api.CORS.AllowOrigins) == 0 {
+			p.log.Warn("x-wso2-cors is enabled with no accessControlAllowOrigins, so no origin gets CORS headers", "api", api.Title)
+		}
 		for j := range api.Resources {
 			res := &api.Resources[j]
-			eps := res.Effective(api)
-			rt := &route{prefix: prefix, timeout: opts.Timeout}
-			if eps != nil && eps.Advanced != nil && eps.Advanced.TimeoutMillis > 0 {
-				rt.timeout = time.Duration(eps.Advanced.TimeoutMillis) * time.Millisecond
+			prod, err := set(res.Effective(api))
+			if err != nil {
+				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
 			}
-			if eps != nil && len(eps.URLs) > 0 {
-				b, ok := balancers[eps]
-				if !ok {
-					binding, err := bind(eps.URLs[0])
-					if err != nil {
-						return nil, fmt.Errorf("api %q (%s), %s %s: endpoint %s: %w", api.Title, api.File, res.Method, res.Path, eps.URLs[0], err)
-					}
-					b = &first{newBackend(binding, p.clients)}
-					balancers[eps] = b
-				}
-				rt.balancer = b
+			sandbox := res.Sandbox
+			if sandbox == nil {
+				sandbox = api.Sandbox
+			}
+			rt := &route{prefix: prefix, timeout: opts.Timeout, cors: c}
+			if rt.sandbox, err = set(sandbox); err != nil {
+				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
+			}
+			if prod != nil {
+				rt.timeout, rt.balancer, rt.policy = prod.timeout, prod.balancer, prod.policy
 			} else {
 				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)
 			}
 			entries = append(entries, router.Entry[*route]{Path: joinPath(api.BasePath, res.Path), Method: res.Method, Value: rt})
 		}
 	}
+	entries = append(entries, preflightRoutes(entries)...)
 	r, err := router.New(entries)
 	if err != nil {
 		return nil, fmt.Errorf("build route table: %w", err)
@@ -208,17 +233,22 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 		}
 		return ""
 	}
+	if rt.cors != nil && rt.cors.intercept(ctx, rt) {
+		return ""
+	}
+	if rt.policy != nil {
+		return p.serveList(ctx, rt, path)
+	}
 	var be *Backend
 	if rt.balancer != nil {
 		be = rt.balancer.Pick()
 	}
 	if be == nil {
-		writeFault(ctx, fault.NoEndpoint)
+		p.answerFault(ctx, rt, fault.NoEndpoint)
 		return ""
 	}
 	up := be.upstream()
 	req := &ctx.Request
-	h := &req.Header
 
 	// The backend URL: the target's base, the path after the base path as
 	// received, the query as received.
@@ -229,10 +259,31 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 		u = append(u, '?')
 		u = append(u, q...)
 	}
+	http10 := prepareRequest(ctx)
+	setBackendURI(ctx, u, up)
+	buf.B = u
+	bytebufferpool.Put(buf)
 
+	resp := &ctx.Response
+	if http10 {
+		resp = fasthttp.AcquireResponse()
+	}
+	if err := up.client.DoTimeout(req, resp, rt.timeout); err != nil {
+		p.fail(ctx, rt, up, err, http10, resp)
+		return up.target.Raw
+	}
+	respond(ctx, rt, resp, http10)
+	return up.target.Raw
+}
+
+// prepareRequest rewrites the client's request for the backend, except its
+// URI: hop-by-hop headers, HTTP/1.1, X-Forwarded-*. It reports whether the
+// client spoke HTTP/1.0.
+func prepareRequest(ctx *fasthttp.RequestCtx) (http10 bool) {
+	h := &ctx.Request.Header
 	removeHopHeaders(h)
 	h.ResetConnectionClose()
-	http10 := !h.IsHTTP11()
+	http10 = !h.IsHTTP11()
 	if http10 {
 		h.SetProtocol("HTTP/1.1")
 	}
@@ -246,37 +297,42 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	} else {
 		h.Set(fasthttp.HeaderXForwardedProto, "http")
 	}
+	return http10
+}
+
+// setBackendURI points the request at u, an absolute URL on up's target.
+func setBackendURI(ctx *fasthttp.RequestCtx, u []byte, up *upstream) {
 	// An absolute URI makes fasthttp send the target's host as Host.
-	req.SetRequestURIBytes(u)
-	buf.B = u
-	bytebufferpool.Put(buf)
+	ctx.Request.SetRequestURIBytes(u)
 	if ctx.IsTLS() {
 		// fasthttp parses a request received over TLS as https whatever
 		// its URI says; the backend's scheme is the target's.
-		req.URI().SetScheme(up.target.URL.Scheme)
+		ctx.Request.URI().SetScheme(up.target.URL.Scheme)
 	}
+}
 
-	resp := &ctx.Response
-	if http10 {
-		resp = fasthttp.AcquireResponse()
-	}
-	if err := up.client.DoTimeout(req, resp, rt.timeout); err != nil {
-		f := classify(err)
-		p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err)
-		if http10 {
-			fasthttp.ReleaseResponse(resp)
-		}
-		ctx.Response.Reset()
-		writeFault(ctx, f)
-		return up.target.Raw
-	}
+// respond finishes the client's answer from the backend's response resp.
+func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
 	removeHopHeaders(&resp.Header)
 	// A backend closing its connection must not close the client's.
 	resp.Header.ResetConnectionClose()
+	if rt.cors != nil {
+		rt.cors.decorate(&ctx.Request.Header, &resp.Header)
+	}
 	if http10 {
 		respondHTTP10(ctx, resp)
 	}
-	return up.target.Raw
+}
+
+// fail answers the client with the fault for a backend error.
+func (p *Proxy) fail(ctx *fasthttp.RequestCtx, rt *route, up *upstream, err error, http10 bool, resp *fasthttp.Response) {
+	f := classify(err)
+	p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err)
+	if http10 {
+		fasthttp.ReleaseResponse(resp)
+	}
+	ctx.Response.Reset()
+	p.answerFault(ctx, rt, f)
 }
 
 // respondHTTP10 answers an HTTP/1.0 client, which cannot read chunked
