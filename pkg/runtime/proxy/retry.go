@@ -92,8 +92,10 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		rest.B = append(rest.B, q...)
 	}
 
+	// Content-Length -1 is a chunked body; 0 and -2 (a GET or HEAD without
+	// either header) are none.
 	replayable := true
-	if cl := req.Header.ContentLength(); cl != 0 {
+	if cl := req.Header.ContentLength(); cl > 0 || cl == -1 {
 		replayable = false
 		if pol.buffer && cl > 0 && cl <= maxReplayBody && req.IsBodyStream() {
 			body := bytebufferpool.Get()
