@@ -3,8 +3,8 @@ package proxy
 import (
 	"errors"
 	"io"
-	"net"
 	"math"
+	"net"
 	"slices"
 	"time"
 
