@@ -96,7 +96,9 @@ func TestDev(t *testing.T) {
 			t.Fatalf("no etcdctl line within 2 minutes:\n%s", all.String())
 		}
 	}
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		for l := range lines {
 			all.WriteString(l + "\n")
 		}
@@ -129,6 +131,11 @@ func TestDev(t *testing.T) {
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-drained: // stdout reaches EOF once dev and its gateway have exited
+	case <-time.After(time.Minute):
+		t.Fatal("dev did not exit within a minute of Ctrl-C")
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("dev exit after Ctrl-C: %v\n%s", err, stderr.String())
