@@ -274,3 +274,43 @@ func TestMemberHealth(t *testing.T) {
 		t.Fatal("up again after a success: want every request")
 	}
 }
+
+// BenchmarkProxyLoadBalance is BenchmarkProxy through a load-balanced list
+// of two URLs with a retry config and a circuit breaker: the list path.
+func BenchmarkProxyLoadBalance(b *testing.B) {
+	body := bytes.Repeat([]byte(`{"id":1,"name":"doggie"},`), 40)
+	var urls []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		be := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+			ctx.SetContentType("application/json")
+			ctx.SetBody(body)
+		}}
+		go be.Serve(ln)
+		defer be.Shutdown()
+		urls = append(urls, "http://"+ln.Addr().String())
+	}
+	adv := &spec.AdvancedConfig{
+		Retry:          &spec.RetryConfig{Count: 1, StatusCodes: []int{503}},
+		CircuitBreaker: &spec.CircuitBreaker{RequestVolumeThreshold: 10, FailureThreshold: 0.5, ResetTimeMillis: 1000, StatusCodes: []int{500}},
+	}
+	gw := startGateway(b, listAPI(spec.TypeLoadBalance, adv, urls...), Options{})
+	client := &fasthttp.HostClient{Addr: gw.url[len("http://"):]}
+	url := gw.url + "/api/item"
+
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		for pb.Next() {
+			req.SetRequestURI(url)
+			if err := client.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != len(body) {
+				b.Fatalf("%v %d %d", err, resp.StatusCode(), len(resp.Body()))
+			}
+		}
+	})
+}

@@ -1,13 +1,3 @@
-// Package proxy is the gateway's request path: it routes a request to its
-// resource, forwards it to the resource's backend and streams the answer
-// back, on fasthttp (see docs/design-proxy.md for why).
-//
-// The client's request object is forwarded as is, after its URI, Host and
-// hop-by-hop headers are rewritten, and the backend's response is read
-// straight into the client's response, so a proxied request copies no
-// header or body it does not have to. Bodies stream both ways in chunks of
-// a few kilobytes; the backend connection returns to its pool once the
-// response body has been written to the client.
 package proxy
 
 import (
