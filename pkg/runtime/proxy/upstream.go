@@ -10,10 +10,12 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Balancer chooses the backend for one request. It runs on every request, so
+// Balancer chooses the backend of a plain endpoint (one URL, no retries, no
+// circuit breaker) for one request. It runs on every request, so
 // implementations must be safe for concurrent use, lock-free and
-// allocation-free. Load balancing, failover and circuit breaking are
-// Balancers over a list of Backends; Pick returns nil when none is usable.
+// allocation-free; Pick returns nil when no backend is usable. Lists that
+// balance, fail over, retry or break the circuit need each attempt's
+// outcome, so they are policies instead (balance.go, retry.go).
 type Balancer interface {
 	Pick() *Backend
 }
