@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
 	"github.com/valyala/fasthttp"
 )
@@ -313,4 +314,36 @@ func BenchmarkProxyLoadBalance(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestLevelsAndSandbox(t *testing.T) {
+	api, op, sb := startBackend(t, "api", nil), startBackend(t, "op", nil), startBackend(t, "sandbox", nil)
+	g := listAPI(spec.TypeHTTP, nil, api.URL())
+	g.APIs[0].Sandbox = &spec.Endpoints{Type: spec.TypeHTTP, URLs: []spec.EndpointURL{{URL: sb.URL()}}}
+	g.APIs[0].Resources[1].Production = &spec.Endpoints{Type: spec.TypeLoadBalance, URLs: []spec.EndpointURL{{URL: op.URL()}, {URL: op.URL() + "/"}}}
+	gw := startGateway(t, g, Options{})
+	if _, body := call(t, "GET", gw.url+"/api/item", nil); body != "api 0" {
+		t.Errorf("GET: answered by %q, want the API-level endpoint", body)
+	}
+	if _, body := call(t, "POST", gw.url+"/api/item", nil); body != "op 0" {
+		t.Errorf("POST: answered by %q, want the operation-level endpoint", body)
+	}
+	if gw.bindings[sb.URL()] == nil {
+		t.Error("the sandbox endpoint was not resolved")
+	}
+	if sb.hits.Load() != 0 {
+		t.Error("a request reached the sandbox before authentication can select it")
+	}
+
+	g.APIs[0].Sandbox.URLs[0].URL = "ftp://sandbox"
+	bind := func(u spec.EndpointURL) (*endpoint.Binding, error) {
+		tg, err := endpoint.Parse(u.URL)
+		if err != nil {
+			return nil, err
+		}
+		return endpoint.NewBinding(tg), nil
+	}
+	if _, err := New(g, bind, Options{}); err == nil || !strings.Contains(err.Error(), "sandbox endpoint ftp://sandbox") || !strings.Contains(err.Error(), "list.yaml") {
+		t.Errorf("bad sandbox URL: error %v, want it to name the file, the sandbox and the URL", err)
+	}
 }
