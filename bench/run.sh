@@ -6,6 +6,7 @@
 #   BENCH_DURATION [10s]   wrk duration per round (section 1)
 #   BENCH_ROUNDS   [3]     rounds per target, targets alternated (section 1)
 #   BENCH_CONNS    [64]    wrk connections (section 1)
+#   BENCH_LAYOUTS  [shared split]  CPU layouts of section 1 (see there)
 #   BENCH_CHANGES  [200]   etcd changes (section 2)
 #   BENCH_STARTS   [20]    starts per startup case (section 4)
 #   BENCH_STREAM_MB [1024] MB streamed each way (section 5)
@@ -34,7 +35,7 @@ die() { say "FAIL: $*"; exit 1; }
 
 # --- tools -------------------------------------------------------------------
 missing=()
-for t in wrk:wrk nginx:nginx-light hyperfine:hyperfine etcd:etcd-server jq:jq taskset:util-linux; do
+for t in wrk:wrk nginx:nginx-light hyperfine:hyperfine etcd:etcd-server jq:jq curl:curl taskset:util-linux; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
 done
 [ -x /usr/bin/time ] || missing+=(time)
@@ -42,7 +43,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: install them (apt-get install -y ${missing[*]}) or run as root"
 	say "installing ${missing[*]}"
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# nginx-light left Debian after bookworm; plain nginx is the same server
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]/nginx-light/nginx}" >/dev/null
 fi
 command -v go >/dev/null || die "go is not installed"
 
@@ -145,8 +148,11 @@ backend=$(cat "$work/a.addr")
 backend_pid=${pids[-1]}
 all_cpus=$(taskset -p -c $$ | awk -F': ' '{print $2}')
 ncpu=$(nproc)
-layouts=(shared)
-[ "$ncpu" -ge 2 ] && layouts+=(split)
+read -r -a layouts <<<"${BENCH_LAYOUTS:-shared split}"
+for l in "${layouts[@]}"; do [[ $l == shared || $l == split ]] || die "BENCH_LAYOUTS: unknown layout $l (shared, split)"; done
+if [ "$ncpu" -lt 2 ]; then layouts=(shared); fi
+[[ " ${layouts[*]} " == *" shared "* ]] || die "BENCH_LAYOUTS must include shared (sections 5 and the summary use it)"
+load_s1_start=$(machine_load)
 
 mkdir -p "$work/proj"
 cp -r bench/project "$work/proj/bench"
@@ -192,7 +198,10 @@ run_wrk() {
 		kill "$sp" 2>/dev/null || true
 		wait "$sp" 2>/dev/null || true
 	fi
-	if grep -q 'Non-2xx\|Socket errors' "$o"; then say "warning: $l $t round $r: $(grep 'Non-2xx\|Socket errors' "$o" | tr -s ' ')"; fi
+	if grep -q 'Non-2xx\|Socket errors' "$o"; then
+		echo "$l $t round $r: $(grep 'Non-2xx\|Socket errors' "$o" | tr -s ' ' | tr '\n' ' ')" >>"$work/s1/warnings"
+		say "warning: $(tail -n1 "$work/s1/warnings")"
+	fi
 	awk '/^Requests\/sec:/ {print $2}' "$o" >"$work/s1/$l-rps-$t-$r"
 	awk '$1=="50%" {print $2}' "$o" | to_ms >"$work/s1/$l-p50-$t-$r"
 	awk '$1=="99%" {print $2}' "$o" | to_ms >"$work/s1/$l-p99-$t-$r"
@@ -254,6 +263,7 @@ for layout in "${layouts[@]}"; do
 done
 taskset -a -p -c "$all_cpus" "$backend_pid" >/dev/null
 CPUS_WRK="" CPUS_BACKEND="" CPUS_PROXY="" # every later section runs unpinned
+load_s1_end=$(machine_load)
 
 out "## 1. Proxy throughput and latency"
 out ""
@@ -282,6 +292,14 @@ row "gateway/nginx throughput" r_tp "≥ 1.0 | ≥ 0.8"
 row "gateway/nginx p99" r_p99 "≤ 1.1 |"
 row "gateway/direct throughput" r_gd " |"
 row "nginx/direct throughput" r_nd " |"
+out ""
+out "Load average before/after this section: $load_s1_start / $load_s1_end."
+if [ -s "$work/s1/warnings" ]; then
+	out ""
+	out "**wrk reported errors** (these rounds count failed requests in req/s):"
+	out ""
+	while read -r w; do out "- $w"; done <"$work/s1/warnings"
+fi
 out ""
 
 # --- section 2: discovery propagation --------------------------------------------

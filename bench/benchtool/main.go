@@ -248,7 +248,6 @@ func propagate(args []string) error {
 		resp.Body.Close()
 		return resp.Header.Get("X-Backend"), nil
 	}
-	// Start from a known state: the key on backend a, seen through the gateway.
 	put := func(u string) (time.Duration, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -267,6 +266,7 @@ func propagate(args []string) error {
 			}
 		}
 	}
+	// Start from a known state: the key on backend a, seen through the gateway.
 	if _, err := put(urls[0]); err != nil {
 		return err
 	}
