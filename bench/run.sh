@@ -177,6 +177,13 @@ sample_rss() {
 		sleep 0.2
 	done
 }
+# cpu_ticks PIDS...: user+system CPU time of the processes, in clock ticks
+cpu_ticks() {
+	local s=0 p
+	for p; do s=$((s + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12+$13}'))); done
+	echo "$s"
+}
+clk_tck=$(getconf CLK_TCK)
 to_ms() { awk '{v=$1; u=v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v); if (u=="us") v/=1000; else if (u=="s") v*=1000; else if (u=="m") v*=60000; printf "%.3f\n", v}'; }
 # run_wrk LAYOUT TARGET ROUND: results into $work/s1/LAYOUT-{rps,p50,p99}-TARGET-ROUND
 run_wrk() {
@@ -193,7 +200,14 @@ run_wrk() {
 		sp=$!
 		pids+=($sp)
 	fi
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$tp" ] && c0=$(cpu_ticks $tp)
 	pin "$CPUS_WRK" "${wrk_cmd[@]}" "${url[$t]}" >"$o" 2>&1 || { cat "$o" >&2; die "wrk against $t failed"; }
+	if [ -n "$tp" ]; then
+		# shellcheck disable=SC2086 # a list of pids
+		c1=$(cpu_ticks $tp)
+		awk -v c=$((c1 - c0)) -v hz="$clk_tck" '/ requests in / {printf "%.1f\n", c / hz * 1e6 / $1}' "$o" >"$work/s1/$l-cpu-$t-$r"
+	fi
 	if [ -n "$sp" ]; then
 		kill "$sp" 2>/dev/null || true
 		wait "$sp" 2>/dev/null || true
@@ -205,10 +219,10 @@ run_wrk() {
 	awk '/^Requests\/sec:/ {print $2}' "$o" >"$work/s1/$l-rps-$t-$r"
 	awk '$1=="50%" {print $2}' "$o" | to_ms >"$work/s1/$l-p50-$t-$r"
 	awk '$1=="99%" {print $2}' "$o" | to_ms >"$work/s1/$l-p99-$t-$r"
-	say "   $l round $r $t: $(cat "$work/s1/$l-rps-$t-$r") req/s, p50 $(cat "$work/s1/$l-p50-$t-$r") ms, p99 $(cat "$work/s1/$l-p99-$t-$r") ms"
+	say "   $l round $r $t: $(cat "$work/s1/$l-rps-$t-$r") req/s, p50 $(cat "$work/s1/$l-p50-$t-$r") ms, p99 $(cat "$work/s1/$l-p99-$t-$r") ms$([ -z "$tp" ] || echo ", proxy CPU $(cat "$work/s1/$l-cpu-$t-$r") µs/req")"
 }
 mkdir -p "$work/s1"
-declare -A med_rps med_p50 med_p99 tp_ratio p99_ratio procs_of
+declare -A med_rps med_p50 med_p99 med_cpu tp_ratio p99_ratio cpu_ratio procs_of
 for layout in "${layouts[@]}"; do
 	if [ "$layout" = split ]; then
 		CPUS_WRK=0 CPUS_BACKEND=0 CPUS_PROXY=1
@@ -235,7 +249,7 @@ for layout in "${layouts[@]}"; do
 	ngx_pid=$!
 	pids+=($ngx_pid)
 	"$tool" wait "http://127.0.0.1:$ngx_port/bench/pets" 20 || { cat "$ngx/error.log" >&2; die "nginx did not start"; }
-	note_cmd "$(pin_text "$CPUS_PROXY")nginx -p \$TMP/nginx -c \$TMP/nginx/nginx.conf -e \$TMP/nginx/error.log   # bench/nginx.conf.tmpl, worker_processes $procs"
+	note_cmd "$(pin_text "$CPUS_PROXY")nginx -p \$TMP/nginx-$layout -c \$TMP/nginx-$layout/nginx.conf -e \$TMP/nginx-$layout/error.log   # bench/nginx.conf.tmpl, worker_processes $procs"
 
 	url=([direct]="http://$backend/pets" [nginx]="http://127.0.0.1:$ngx_port/bench/pets" [gateway]="http://127.0.0.1:$gw_port/bench/pets")
 	size=$(curl -s "${url[gateway]}" | wc -c)
@@ -257,7 +271,10 @@ for layout in "${layouts[@]}"; do
 		med_rps[$layout-$t]=$(cat "$work/s1/$layout"-rps-"$t"-* | median)
 		med_p50[$layout-$t]=$(cat "$work/s1/$layout"-p50-"$t"-* | median)
 		med_p99[$layout-$t]=$(cat "$work/s1/$layout"-p99-"$t"-* | median)
+		med_cpu[$layout-$t]=-
+		[ "$t" = direct ] || med_cpu[$layout-$t]=$(cat "$work/s1/$layout"-cpu-"$t"-* | median)
 	done
+	cpu_ratio[$layout]=$(div "${med_cpu[$layout-gateway]}" "${med_cpu[$layout-nginx]}")
 	tp_ratio[$layout]=$(div "${med_rps[$layout-gateway]}" "${med_rps[$layout-nginx]}")
 	p99_ratio[$layout]=$(div "${med_p99[$layout-gateway]}" "${med_p99[$layout-nginx]}")
 done
@@ -267,13 +284,13 @@ load_s1_end=$(machine_load)
 
 out "## 1. Proxy throughput and latency"
 out ""
-out "\`wrk -t1 -c$CONNS -d$DURATION --latency\`, $size-byte JSON answer from one fasthttp backend (bench/benchtool), $ROUNDS rounds per target after a 2 s warm-up each, targets alternated (order rotated every round); medians over the rounds. CPU layouts: **shared** = nothing pinned, GOMAXPROCS = nginx worker_processes = ${procs_of[shared]}; **split** = wrk and backend pinned to CPU 0, nginx and the gateway each pinned alone to the other CPU(s), GOMAXPROCS = worker_processes = ${procs_of[split]:-n/a}."
+out "\`wrk -t1 -c$CONNS -d$DURATION --latency\`, $size-byte JSON answer from one fasthttp backend (bench/benchtool), $ROUNDS rounds per target after a 2 s warm-up each, targets alternated (order rotated every round); medians over the rounds. "proxy CPU" is the user+system CPU time the proxy process(es) used during the round (/proc/PID/stat; nginx: master + workers) divided by the requests wrk completed: the proxy's cost per request, much less sensitive to other load on the machine than req/s. CPU layouts: **shared** = nothing pinned, GOMAXPROCS = nginx worker_processes = ${procs_of[shared]}; **split** = wrk and backend pinned to CPU 0, nginx and the gateway each pinned alone to the other CPU(s), GOMAXPROCS = worker_processes = ${procs_of[split]:-n/a}."
 out ""
-out "| layout | target | req/s | p50 ms | p99 ms | req/s per round |"
-out "|---|---|---|---|---|---|"
+out "| layout | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | req/s per round |"
+out "|---|---|---|---|---|---|---|"
 for layout in "${layouts[@]}"; do
 	for t in "${targets[@]}"; do
-		out "| $layout | $t | $(printf '%.0f' "${med_rps[$layout-$t]}") | ${med_p50[$layout-$t]} | ${med_p99[$layout-$t]} | $(for r in $(seq "$ROUNDS"); do printf '%.0f ' "$(cat "$work/s1/$layout-rps-$t-$r")"; done) |"
+		out "| $layout | $t | $(printf '%.0f' "${med_rps[$layout-$t]}") | ${med_p50[$layout-$t]} | ${med_p99[$layout-$t]} | ${med_cpu[$layout-$t]} | $(for r in $(seq "$ROUNDS"); do printf '%.0f ' "$(cat "$work/s1/$layout-rps-$t-$r")"; done) |"
 	done
 done
 out ""
@@ -290,6 +307,8 @@ r_gd() { div "${med_rps[$1-gateway]}" "${med_rps[$1-direct]}"; }
 r_nd() { div "${med_rps[$1-nginx]}" "${med_rps[$1-direct]}"; }
 row "gateway/nginx throughput" r_tp "≥ 1.0 | ≥ 0.8"
 row "gateway/nginx p99" r_p99 "≤ 1.1 |"
+r_cpu() { echo "${cpu_ratio[$1]}"; }
+row "gateway/nginx CPU per request" r_cpu " |"
 row "gateway/direct throughput" r_gd " |"
 row "nginx/direct throughput" r_nd " |"
 out ""
