@@ -115,6 +115,9 @@ start_gateway() { # LOGNAME PORT EXTRA_FLAGS... -> sets gw_pid
 }
 
 machine_load() { cut -d' ' -f1-3 /proc/loadavg; }
+cpu_stat() { awk '$1=="cpu" {print $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat; } # "total steal" jiffies
+# steal_pct "TOTAL0 STEAL0": share of CPU time the hypervisor gave to others since then
+steal_pct() { read -r t1 s1 <<<"$(cpu_stat)"; awk -v a="$1" -v t="$t1" -v s="$s1" 'BEGIN {split(a, x, " "); if (t == x[1]) print "0.0"; else printf "%.1f", 100 * (s - x[2]) / (t - x[1])}'; }
 
 # --- report header -------------------------------------------------------------
 out "# micro-gw benchmark"
@@ -153,6 +156,7 @@ for l in "${layouts[@]}"; do [[ $l == shared || $l == split ]] || die "BENCH_LAY
 if [ "$ncpu" -lt 2 ]; then layouts=(shared); fi
 [[ " ${layouts[*]} " == *" shared "* ]] || die "BENCH_LAYOUTS must include shared (sections 5 and the summary use it)"
 load_s1_start=$(machine_load)
+stat_s1_start=$(cpu_stat)
 
 mkdir -p "$work/proj"
 cp -r bench/project "$work/proj/bench"
@@ -281,6 +285,7 @@ done
 taskset -a -p -c "$all_cpus" "$backend_pid" >/dev/null
 CPUS_WRK="" CPUS_BACKEND="" CPUS_PROXY="" # every later section runs unpinned
 load_s1_end=$(machine_load)
+steal_s1=$(steal_pct "$stat_s1_start")
 
 out "## 1. Proxy throughput and latency"
 out ""
@@ -312,7 +317,7 @@ row "gateway/nginx CPU per request" r_cpu " |"
 row "gateway/direct throughput" r_gd " |"
 row "nginx/direct throughput" r_nd " |"
 out ""
-out "Load average before/after this section: $load_s1_start / $load_s1_end."
+out "Load average before/after this section: $load_s1_start / $load_s1_end. CPU steal (time the hypervisor gave to other guests) during this section: $steal_s1 %."
 if [ -s "$work/s1/warnings" ]; then
 	out ""
 	out "**wrk reported errors** (these rounds count failed requests in req/s):"
