@@ -9,7 +9,13 @@
 #     restarted etcd is followed again, a late etcd is picked up.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-for c in etcd etcdctl go curl; do command -v "$c" >/dev/null || { echo "e2e: $c is not installed (.ci/run installs etcd-server and etcd-client)"; exit 1; }; done
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null || ! command -v curl >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "[e2e] installing Debian's etcd-server, etcd-client and curl"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server etcd-client curl >/dev/null
+	fi
+fi
+for c in etcd etcdctl go curl; do command -v "$c" >/dev/null || { echo "e2e: $c is not installed; install Debian's etcd-server, etcd-client and curl (as root: apt-get install etcd-server etcd-client curl)"; exit 1; }; done
 
 work=$(mktemp -d /tmp/micro-gw-e2e.XXXXXX)
 pids=()
