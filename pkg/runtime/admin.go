@@ -21,8 +21,8 @@ type adminServer struct {
 // Status is the JSON document of GET /status on the admin listener.
 type Status struct {
 	Project        string            `json:"project"`
-	MicroGWVersion string            `json:"microgwVersion"`
-	StartedAt      time.Time         `json:"startedAt"`
+	MicroGWVersion string            `json:"microgw_version"`
+	StartedAt      time.Time         `json:"started_at"`
 	APIs           []APIStatus       `json:"apis"`
 	Discovery      *discovery.Status `json:"discovery,omitempty"`
 }
@@ -31,7 +31,7 @@ type Status struct {
 type APIStatus struct {
 	Title     string `json:"title"`
 	Version   string `json:"version"`
-	BasePath  string `json:"basePath"`
+	BasePath  string `json:"base_path"`
 	File      string `json:"file,omitempty"`
 	Resources int    `json:"resources"`
 }
