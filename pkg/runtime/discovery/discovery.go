@@ -233,8 +233,16 @@ func (r *Resolver) Start(ctx context.Context) {
 		ctx, r.cancel = context.WithCancel(ctx)
 		r.done = make(chan struct{})
 		sctx, cancel := context.WithTimeout(ctx, r.opts.StartupTimeout)
+		// A member that refuses the connection answers at once; when all
+		// do, there is nothing to wait for and the gateway starts on the
+		// defaults now rather than after StartupTimeout.
+		refused := make(chan error, 1)
+		go func() { refused <- r.allRefused(sctx, cancel) }()
 		err := r.connectAndRead(ctx, sctx, SourceStartup)
 		cancel()
+		if rerr := <-refused; err != nil && rerr != nil {
+			err = rerr
+		}
 		if err != nil {
 			r.failed(err, "etcd not reachable at startup; serving default URLs and retrying in the background")
 		}

@@ -161,3 +161,30 @@ func TestLateEtcd(t *testing.T) {
 	put(t, cli, "a", "http://10.0.0.1/later")
 	waitURL(t, r, "a", "http://10.0.0.1/later")
 }
+
+// TestRefusedEtcdDoesNotDelayStartup: when every member refuses the
+// connection, Start gives up at once instead of waiting out StartupTimeout
+// (an hour here, so a Start that waited would hit the test's deadline).
+func TestRefusedEtcdDoesNotDelayStartup(t *testing.T) {
+	var urls []string
+	for range 2 {
+		p, err := devetcd.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls = append(urls, "http://127.0.0.1:"+strconv.Itoa(p))
+	}
+	started := make(chan *logs, 1)
+	go func() {
+		_, l := newResolver(t, Options{Endpoints: urls, Timer: time.Hour, StartupTimeout: time.Hour}, map[string]string{"a": defA})
+		started <- l
+	}()
+	select {
+	case l := <-started:
+		if !l.has("no etcd member accepts connections") {
+			t.Errorf("the startup failure does not say that every member refused")
+		}
+	case <-time.After(wait):
+		t.Fatalf("Start still waiting %v after every member refused the connection", wait)
+	}
+}

@@ -319,6 +319,29 @@ func describe(err error) error {
 	return err
 }
 
+// allRefused dials every member once. If each one refuses the connection
+// (or cannot be reached at all) before ctx ends, it calls cancel and returns
+// an error naming them; otherwise it returns nil.
+func (r *Resolver) allRefused(ctx context.Context, cancel context.CancelFunc) error {
+	var d net.Dialer
+	var reasons []string
+	for _, ep := range r.opts.Endpoints {
+		u, _ := url.Parse(ep) // checked by New
+		conn, err := d.DialContext(ctx, "tcp", u.Host)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		var ne net.Error
+		if ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
+			return nil // slow, not refused: the read's own timeout decides
+		}
+		reasons = append(reasons, ep+": "+err.Error())
+	}
+	cancel()
+	return fmt.Errorf("no etcd member accepts connections (%s)", strings.Join(reasons, "; "))
+}
+
 // probe connects to each member once, as the client does, and says why it
 // does not answer: connection refused, a TLS or certificate error, or
 // reachable (then etcd itself is stuck, e.g. without a leader).
