@@ -108,20 +108,31 @@ func run(ctx context.Context, cli, proj string) error {
 	}
 	step("Starting the gateway: %s %s", exe, strings.Join(args, " "))
 	gw := exec.Command(exe, args...)
-	gw.Stdout, gw.Stderr = prefixed("    gateway | "), prefixed("    gateway | ")
+	logs, err := gw.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	gw.Stderr = gw.Stdout // one stream, so lines keep their order
 	if err := gw.Start(); err != nil {
 		return fmt.Errorf("start gateway: %w", err)
 	}
+	logged := make(chan struct{})
+	go func() { // the gateway's log, line by line, indented
+		defer close(logged)
+		sc := bufio.NewScanner(logs)
+		for sc.Scan() {
+			fmt.Printf("    gateway | %s\n", sc.Text())
+		}
+	}()
 	defer func() {
 		_ = gw.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- gw.Wait() }()
 		select {
-		case <-done:
+		case <-logged: // the gateway closed its output: it has exited
 		case <-time.After(10 * time.Second):
 			_ = gw.Process.Kill()
-			<-done
+			<-logged
 		}
+		_ = gw.Wait()
 	}()
 	gwURL := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	if err := waitHealthy(ctx, gwURL+"/health"); err != nil {
@@ -264,9 +275,7 @@ func startBackend(name, addr string) (*backend, error) {
 
 func indent(w io.Writer) io.Writer { return prefixWriter{w: w, prefix: "    "} }
 
-func prefixed(p string) io.Writer { return prefixWriter{w: os.Stdout, prefix: p} }
-
-// prefixWriter writes each line with a prefix (lines arrive whole from the child processes' writes in practice).
+// prefixWriter writes each line of the build's output with a prefix.
 type prefixWriter struct {
 	w      io.Writer
 	prefix string
