@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -271,7 +272,7 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 // client spoke HTTP/1.0.
 func prepareRequest(ctx *fasthttp.RequestCtx) (http10 bool) {
 	h := &ctx.Request.Header
-	removeHopHeaders(h)
+	removeHopHeaders(h, requestHops(h))
 	h.ResetConnectionClose()
 	http10 = !h.IsHTTP11()
 	if http10 {
@@ -303,7 +304,7 @@ func setBackendURI(ctx *fasthttp.RequestCtx, u []byte, up *upstream) {
 
 // respond finishes the client's answer from the backend's response resp.
 func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
-	removeHopHeaders(&resp.Header)
+	removeHopHeaders(&resp.Header, responseHops(&resp.Header))
 	// A backend closing its connection must not close the client's.
 	resp.Header.ResetConnectionClose()
 	if rt.cors != nil {
@@ -368,22 +369,12 @@ func appendForwardedFor(dst, prior []byte, ctx *fasthttp.RequestCtx) []byte {
 	return dst
 }
 
-// header is what hop-by-hop removal needs of request and response headers.
-type header interface {
-	Peek(key string) []byte
-	Del(key string)
-	DelBytes(key []byte)
-}
-
-var (
-	_ header = (*fasthttp.RequestHeader)(nil)
-	_ header = (*fasthttp.ResponseHeader)(nil)
-)
-
 // hopHeaders are meaningful for one connection only (RFC 9110 7.6.1), plus
 // Expect, which the gateway has already answered. fasthttp frames bodies
 // itself, so Transfer-Encoding and Content-Length are rewritten, not copied.
+// Connection comes first: its bit in a hopSet is 1.
 var hopHeaders = [...]string{
+	fasthttp.HeaderConnection,
 	fasthttp.HeaderKeepAlive,
 	fasthttp.HeaderProxyConnection,
 	fasthttp.HeaderProxyAuthenticate,
@@ -394,23 +385,117 @@ var hopHeaders = [...]string{
 	fasthttp.HeaderExpect,
 }
 
-// removeHopHeaders deletes the hop-by-hop headers and those the Connection
-// header lists.
-func removeHopHeaders(h header) {
-	if c := h.Peek(fasthttp.HeaderConnection); len(c) > 0 {
+// hopSet has bit i set when hopHeaders[i] is present.
+type hopSet uint16
+
+// add adds key to s if it names a hop-by-hop header, in any case.
+func (s *hopSet) add(key []byte) {
+	for i, h := range hopHeaders {
+		if len(key) == len(h) && equalFold(key, h) {
+			*s |= 1 << i
+			return
+		}
+	}
+}
+
+// equalFoldBytes reports whether key equals the ASCII h, ignoring case.
+func equalFoldBytes(key []byte, h string) bool {
+	return len(key) == len(h) && equalFold(key, h)
+}
+
+// equalFold reports whether key equals h, ignoring ASCII case; they have
+// the same length.
+func equalFold(key []byte, h string) bool {
+	for i := range len(h) {
+		if lower(key[i]) != lower(h[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// requestHops returns the hop-by-hop headers of a request as received: one
+// pass over its raw header lines, without normalizing or parsing cookies.
+func requestHops(h *fasthttp.RequestHeader) hopSet {
+	var s hopSet
+	raw := h.RawHeaders()
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		// A line starting with a space or a tab continues the previous one.
+		if i := bytes.IndexByte(line, ':'); i > 0 && line[0] != ' ' && line[0] != '\t' {
+			s.add(line[:i])
+		}
+	}
+	return s
+}
+
+// responseHops returns the hop-by-hop headers of a backend's response.
+func responseHops(h *fasthttp.ResponseHeader) hopSet {
+	var s hopSet
+	for k := range h.All() {
+		s.add(k)
+	}
+	return s
+}
+
+// header is what hop-by-hop removal needs of request and response headers.
+type header interface {
+	Peek(key string) []byte
+	Del(key string)
+}
+
+var (
+	_ header = (*fasthttp.RequestHeader)(nil)
+	_ header = (*fasthttp.ResponseHeader)(nil)
+)
+
+// removeHopHeaders deletes the hop-by-hop headers in s and those the
+// Connection header lists. Each Del scans every header, so only the
+// headers present are deleted, each once.
+func removeHopHeaders(h header, s hopSet) {
+	if s == 0 {
+		return
+	}
+	if s&1 != 0 {
 		var tmp [128]byte
-		tokens := append(tmp[:0], c...)
+		tokens := append(tmp[:0], h.Peek(fasthttp.HeaderConnection)...)
 		for len(tokens) > 0 {
 			var tok []byte
 			tok, tokens = nextToken(tokens)
-			if len(tok) > 0 {
-				h.DelBytes(tok)
+			if before := s; len(tok) > 0 && !equalFoldBytes(tok, "close") {
+				if s.add(tok); s == before {
+					delHeader(h, tok)
+				}
 			}
 		}
-		h.Del(fasthttp.HeaderConnection)
 	}
-	for _, k := range hopHeaders {
-		h.Del(k)
+	for i, k := range hopHeaders {
+		if s&(1<<i) != 0 {
+			h.Del(k)
+		}
+	}
+}
+
+// delHeader deletes key from h, calling the concrete method so that key
+// does not escape to the heap.
+func delHeader(h header, key []byte) {
+	switch h := h.(type) {
+	case *fasthttp.RequestHeader:
+		h.DelBytes(key)
+	case *fasthttp.ResponseHeader:
+		h.DelBytes(key)
 	}
 }
 

@@ -262,6 +262,48 @@ func TestHopByHopHeaders(t *testing.T) {
 	}
 }
 
+// TestHopByHopHeadersWithoutConnection checks that hop-by-hop headers are
+// found in any case when no Connection header announces them.
+func TestHopByHopHeadersWithoutConnection(t *testing.T) {
+	var got atomic.Value
+	be := rawBackend(t, func(c *net.TCPConn, r *bufio.Reader) {
+		req, err := http.ReadRequest(r)
+		if err != nil {
+			return
+		}
+		got.Store(req.Header.Clone())
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nkeep-alive: timeout=5\r\nPROXY-AUTHENTICATE: Basic\r\nX-Kept: yes\r\n\r\nok")
+	})
+	gw := startGateway(t, petstore(be, 0), Options{})
+	resp := rawRoundTrip(t, gw.url, "GET /petstore/v1/pet/1 HTTP/1.1\r\nHost: gw.example\r\n"+
+		"te: trailers\r\nX-Kept: yes\r\nproxy-authorization: Basic eA==\r\nConnection: close\r\n\r\n")
+	h, _ := got.Load().(http.Header)
+	if h == nil {
+		t.Fatalf("backend got no request; gateway answered %q", resp)
+	}
+	for _, k := range []string{"Te", "Proxy-Authorization", "Connection"} {
+		if v, ok := h[k]; ok {
+			t.Errorf("backend got hop-by-hop header %s: %q", k, v)
+		}
+	}
+	if h.Get("X-Kept") != "yes" {
+		t.Errorf("backend headers lost: %v", h)
+	}
+	head, body, _ := strings.Cut(resp, "\r\n\r\n")
+	if !strings.HasPrefix(head, "HTTP/1.1 200") || body != "ok" {
+		t.Fatalf("response %q", resp)
+	}
+	lower := strings.ToLower(head)
+	for _, k := range []string{"keep-alive:", "proxy-authenticate:"} {
+		if strings.Contains(lower, k) {
+			t.Errorf("client got hop-by-hop header %s in %q", k, head)
+		}
+	}
+	if !strings.Contains(lower, "x-kept: yes") {
+		t.Errorf("response header %q: want X-Kept kept", head)
+	}
+}
+
 func TestHeaderTooLarge(t *testing.T) {
 	be := echo(t)
 	gw := startGateway(t, petstore(be.URL, 0), Options{MaxHeaderBytes: 4096})
