@@ -15,7 +15,6 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/runtime/fault"
 	"github.com/micro-gw/micro-gw/pkg/runtime/router"
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
-	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 )
 
@@ -240,20 +239,8 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	}
 	up := be.upstream()
 	req := &ctx.Request
-
-	// The backend URL: the target's base, the path after the base path as
-	// received, the query as received.
-	buf := bytebufferpool.Get()
-	u := append(buf.B[:0], up.target.Base...)
-	u = append(u, path[rt.prefix:]...)
-	if q := req.URI().QueryString(); len(q) > 0 {
-		u = append(u, '?')
-		u = append(u, q...)
-	}
 	http10 := prepareRequest(ctx)
-	setBackendURI(ctx, u, up)
-	buf.B = u
-	bytebufferpool.Put(buf)
+	setBackendURI(req, up, path[rt.prefix:])
 
 	resp := &ctx.Response
 	if http10 {
@@ -291,15 +278,25 @@ func prepareRequest(ctx *fasthttp.RequestCtx) (http10 bool) {
 	return http10
 }
 
-// setBackendURI points the request at u, an absolute URL on up's target.
-func setBackendURI(ctx *fasthttp.RequestCtx, u []byte, up *upstream) {
-	// An absolute URI makes fasthttp send the target's host as Host.
-	ctx.Request.SetRequestURIBytes(u)
-	if ctx.IsTLS() {
-		// fasthttp parses a request received over TLS as https whatever
-		// its URI says; the backend's scheme is the target's.
-		ctx.Request.URI().SetScheme(up.target.URL.Scheme)
+// setBackendURI points req at up's target: its scheme and host, its path
+// followed by rest, the query as received. It edits the URI parsed from the
+// client's request line rather than parsing a new one; fasthttp then sends
+// the target's host as Host.
+func setBackendURI(req *fasthttp.Request, up *upstream, rest []byte) {
+	u := req.URI()
+	// fasthttp parses a request received over TLS as https whatever its
+	// URI says; the backend's scheme is the target's.
+	u.SetScheme(up.scheme)
+	u.SetHost(up.host)
+	// A Host header with userinfo must not become an Authorization header.
+	u.SetUsername("")
+	u.SetPassword("")
+	if up.path == "" {
+		u.SetPathBytes(rest) // rest may alias the URI's path: append copies forward
+		return
 	}
+	var buf [256]byte
+	u.SetPathBytes(append(append(buf[:0], up.path...), rest...))
 }
 
 // respond finishes the client's answer from the backend's response resp.

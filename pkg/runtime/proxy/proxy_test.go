@@ -304,6 +304,32 @@ func TestHopByHopHeadersWithoutConnection(t *testing.T) {
 	}
 }
 
+// TestHostUserinfo checks that userinfo in the client's Host header does
+// not reach the backend, as Host or as an Authorization header.
+func TestHostUserinfo(t *testing.T) {
+	var got atomic.Value
+	be := rawBackend(t, func(c *net.TCPConn, r *bufio.Reader) {
+		req, err := http.ReadRequest(r)
+		if err != nil {
+			return
+		}
+		got.Store(req)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	gw := startGateway(t, petstore(be, 0), Options{})
+	resp := rawRoundTrip(t, gw.url, "GET /petstore/v1/pet/1?a=b HTTP/1.1\r\nHost: user:pw@gw.example\r\nConnection: close\r\n\r\n")
+	req, _ := got.Load().(*http.Request)
+	if req == nil {
+		t.Fatalf("backend got no request; gateway answered %q", resp)
+	}
+	if a := req.Header.Get("Authorization"); a != "" {
+		t.Errorf("backend got Authorization %q from the Host header's userinfo", a)
+	}
+	if want := strings.TrimPrefix(be, "http://"); req.Host != want || req.RequestURI != "/v2/pet/1?a=b" {
+		t.Errorf("backend got Host %q, URI %q; want %q, /v2/pet/1?a=b", req.Host, req.RequestURI, want)
+	}
+}
+
 func TestHeaderTooLarge(t *testing.T) {
 	be := echo(t)
 	gw := startGateway(t, petstore(be.URL, 0), Options{MaxHeaderBytes: 4096})

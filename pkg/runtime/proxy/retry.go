@@ -82,15 +82,12 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 	pol := rt.policy
 	req := &ctx.Request
 
-	// Each attempt's URI is its target's base followed by rest: the path
-	// after the base path and the query, as received.
+	// Each attempt's path is its target's followed by rest: the path after
+	// the base path, as received. The URI's path is rewritten by each
+	// attempt, so rest is a copy.
 	rest := bytebufferpool.Get()
 	defer bytebufferpool.Put(rest)
 	rest.B = append(rest.B[:0], path[rt.prefix:]...)
-	if q := req.URI().QueryString(); len(q) > 0 {
-		rest.B = append(rest.B, '?')
-		rest.B = append(rest.B, q...)
-	}
 
 	// Content-Length -1 is a chunked body; 0 and -2 (a GET or HEAD without
 	// either header) are none.
@@ -128,8 +125,6 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 	if http10 {
 		resp = fasthttp.AcquireResponse()
 	}
-	u := bytebufferpool.Get()
-	defer bytebufferpool.Put(u)
 	l := pol.list
 	failovers := len(l.members) - 1
 	retries := 0
@@ -146,8 +141,7 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		tried |= 1 << i
 		m := &l.members[i]
 		up := m.upstream()
-		u.B = append(append(u.B[:0], up.target.Base...), rest.B...)
-		setBackendURI(ctx, u.B, up)
+		setBackendURI(req, up, rest.B)
 		err := up.client.DoTimeout(req, resp, rt.timeout)
 		now = clock()
 

@@ -37,10 +37,13 @@ type Backend struct {
 	cur     atomic.Pointer[upstream]
 }
 
-// upstream is a target with the HostClient serving it.
+// upstream is a target with the HostClient serving it, and the parts of
+// the target's URL a request's URI is set to.
 type upstream struct {
 	target *endpoint.Target
 	client *fasthttp.HostClient
+	// scheme, host and path are the target's; path has no trailing slash.
+	scheme, host, path string
 }
 
 func newBackend(b *endpoint.Binding, c *clients) *Backend {
@@ -54,7 +57,8 @@ func (b *Backend) upstream() *upstream {
 	if u := b.cur.Load(); u != nil && u.target == t {
 		return u
 	}
-	u := &upstream{target: t, client: b.clients.get(t)}
+	u := &upstream{target: t, client: b.clients.get(t), scheme: t.URL.Scheme, host: t.URL.Host}
+	u.path = t.Base[len(u.scheme)+len("://")+len(u.host):]
 	b.cur.Store(u)
 	return u
 }
