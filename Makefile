@@ -29,7 +29,7 @@ test-go:
 test-e2e: build
 	bash tests/e2e/run.sh
 
-lint:
+lint: tidy-check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/))" || { gofmt -l $$(git ls-files '*.go' | grep -v /testdata/); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 

@@ -85,7 +85,7 @@ func (ic *initCmd) run(ctx context.Context, name string) error {
 		return err
 	}
 	fmt.Fprintf(ic.s.out, "Project '%s' is initialized successfully.\n", p.Name)
-	if len(defs) == 0 {
+	if entries, _ := os.ReadDir(p.DefinitionsPath()); len(entries) == 0 {
 		fmt.Fprintf(ic.s.out, "Add OpenAPI definitions to %s, then run: micro-gw build %s\n", filepath.Join(name, project.DefinitionsDir), name)
 	} else {
 		fmt.Fprintf(ic.s.out, "Next: micro-gw build %s\n", name)
