@@ -19,8 +19,10 @@ demo: build
 example: build
 	$(BIN)/micro-gw build $(EXAMPLE)
 
-## test: every test: unit, integration against real etcd, CLI scripts, end to end
-test: lint test-go test-e2e
+## test: every test: unit, integration against real etcd, CLI scripts, end to end.
+## Building the example first also compiles the gateway runtime once, so the
+## tests that build gateways in parallel start from a warm build cache.
+test: lint example test-go test-e2e
 
 test-go:
 	$(GO) test -race -timeout 12m ./...

@@ -81,7 +81,9 @@ func TestDev(t *testing.T) {
 	}()
 	etcdLine := regexp.MustCompile(`etcdctl --endpoints=(\S+) put 'petstore' 'http://127.0.0.1:8081/v2'`)
 	var etcdURL string
-	timeout := time.After(2 * time.Minute)
+	// Generous: on a cold build cache the gateway compiles from scratch
+	// while other test packages build theirs.
+	timeout := time.After(8 * time.Minute)
 	for etcdURL == "" {
 		select {
 		case l, ok := <-lines:
@@ -93,7 +95,7 @@ func TestDev(t *testing.T) {
 				etcdURL = m[1]
 			}
 		case <-timeout:
-			t.Fatalf("no etcdctl line within 2 minutes:\n%s", all.String())
+			t.Fatalf("no etcdctl line within 8 minutes:\n%s", all.String())
 		}
 	}
 	drained := make(chan struct{})

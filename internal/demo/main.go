@@ -50,7 +50,7 @@ func main() {
 func step(format string, args ...any) { fmt.Printf("\n==> "+format+"\n", args...) }
 
 func run(ctx context.Context, cli, proj string) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // a cold first build takes about a minute
 	defer cancel()
 
 	step("Starting an embedded etcd and three backends on loopback")
