@@ -37,14 +37,6 @@ func newEndpointSet(eps *spec.Endpoints, bind Bind, c *clients, timeout time.Dur
 	if eps.Type == spec.TypeHTTP {
 		urls = urls[:1] // the build warns and keeps the first; so does the runtime
 	}
-	backends := make([]*Backend, len(urls))
-	for i, u := range urls {
-		b, err := bind(u)
-		if err != nil {
-			return nil, fmt.Errorf("endpoint %s: %w", u, err)
-		}
-		backends[i] = newBackend(b, c)
-	}
 	s := &endpointSet{timeout: timeout}
 	var retry *retryPolicy
 	var br *breaker
@@ -54,6 +46,14 @@ func newEndpointSet(eps *spec.Endpoints, bind Bind, c *clients, timeout time.Dur
 		}
 		retry = newRetryPolicy(a.Retry)
 		br = newBreaker(a.CircuitBreaker)
+	}
+	backends := make([]*Backend, len(urls))
+	for i, u := range urls {
+		b, err := bind(u)
+		if err != nil {
+			return nil, fmt.Errorf("endpoint %s: %w", u, err)
+		}
+		backends[i] = newBackend(b, c, s.timeout)
 	}
 	if len(backends) == 1 && retry == nil && br == nil {
 		s.balancer = &first{backends[0]}

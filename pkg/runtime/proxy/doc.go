@@ -5,9 +5,11 @@
 // The client's request object is forwarded as is, after its URI, Host and
 // hop-by-hop headers are rewritten, and the backend's response is read
 // straight into the client's response, so a proxied request copies no
-// header or body it does not have to. Bodies stream both ways in chunks of
-// a few kilobytes; the backend connection returns to its pool once the
-// response body has been written to the client.
+// header or body it does not have to. Request bodies stream to the backend
+// in chunks of a few kilobytes. A response body of known length up to
+// 64 KiB is read whole, and its backend connection returns to the pool at
+// once; a larger one, or one of unknown length, streams to the client, and
+// its connection returns once the body has been written (transport.go).
 //
 // # Endpoint lists
 //
@@ -44,7 +46,9 @@
 //
 // timeoutInMillis (default 60000, or --backend-timeout) bounds each attempt,
 // from sending the request to the last byte of the answer. A timeout answers
-// 504 with fault 101504.
+// 504 with fault 101504. A body read whole that stops short answers 504 when
+// the backend stalls and 502 when its connection breaks; a streamed one is
+// cut, its status having been sent.
 //
 // # Retries
 //

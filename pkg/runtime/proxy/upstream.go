@@ -34,6 +34,7 @@ var _ Balancer = (*first)(nil)
 type Backend struct {
 	binding *endpoint.Binding
 	clients *clients
+	timeout time.Duration // of the endpoint list, for clients.get
 	cur     atomic.Pointer[upstream]
 }
 
@@ -46,8 +47,8 @@ type upstream struct {
 	scheme, host, path string
 }
 
-func newBackend(b *endpoint.Binding, c *clients) *Backend {
-	return &Backend{binding: b, clients: c}
+func newBackend(b *endpoint.Binding, c *clients, timeout time.Duration) *Backend {
+	return &Backend{binding: b, clients: c, timeout: timeout}
 }
 
 // upstream returns the current target and its client. A Binding may change
@@ -57,22 +58,22 @@ func (b *Backend) upstream() *upstream {
 	if u := b.cur.Load(); u != nil && u.target == t {
 		return u
 	}
-	u := &upstream{target: t, client: b.clients.get(t), scheme: t.URL.Scheme, host: t.URL.Host}
+	u := &upstream{target: t, client: b.clients.get(t, b.timeout), scheme: t.URL.Scheme, host: t.URL.Host}
 	u.path = t.Base[len(u.scheme)+len("://")+len(u.host):]
 	b.cur.Store(u)
 	return u
 }
 
-// clients holds one HostClient per scheme and host:port, shared by every
-// Backend that targets it, so switching a Binding back and forth reuses
-// pooled connections.
+// clients holds one HostClient per scheme, host:port and timeout, shared by
+// every Backend that targets it, so switching a Binding back and forth
+// reuses pooled connections. The timeout is the transport's (transport.go).
 type clients struct {
 	opts Options
 	mu   sync.Mutex
 	m    map[string]*fasthttp.HostClient
 }
 
-func (c *clients) get(t *endpoint.Target) *fasthttp.HostClient {
+func (c *clients) get(t *endpoint.Target, timeout time.Duration) *fasthttp.HostClient {
 	tls := t.URL.Scheme == "https"
 	addr := t.URL.Host
 	if t.URL.Port() == "" {
@@ -82,7 +83,7 @@ func (c *clients) get(t *endpoint.Target) *fasthttp.HostClient {
 		}
 		addr = net.JoinHostPort(t.URL.Hostname(), port)
 	}
-	key := t.URL.Scheme + "://" + addr
+	key := t.URL.Scheme + "://" + addr + " " + timeout.String()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if hc := c.m[key]; hc != nil {
@@ -93,11 +94,12 @@ func (c *clients) get(t *endpoint.Target) *fasthttp.HostClient {
 		IsTLS:                    tls,
 		NoDefaultUserAgentHeader: true,
 		MaxConns:                 c.opts.MaxConnsPerHost,
-		MaxConnWaitTimeout:       c.opts.Timeout,
+		MaxConnWaitTimeout:       timeout,
 		MaxIdleConnDuration:      c.opts.BackendIdleTimeout,
 		ReadBufferSize:           c.opts.MaxHeaderBytes,
 		WriteBufferSize:          bufferSize,
 		StreamResponseBody:       true,
+		Transport:                &transport{timeout: timeout},
 		DisablePathNormalizing:   true,
 		// One retry, for idempotent requests without a streamed body, covers
 		// a pooled connection the backend closed while it sat idle.
