@@ -32,6 +32,8 @@ var Settings = map[string]string{
 	"max-conns-per-host":   "most connections open to one backend host:port",
 	"backend-idle-timeout": "close pooled backend connections idle this long",
 	"client-idle-timeout":  "close keep-alive client connections idle this long",
+	"client-read-timeout":  "longest time to read one whole request from a client",
+	"client-write-timeout": "longest time to write one whole response to a client",
 	"etcdpassword-file":    "file holding the etcd password",
 	"etcdurl":              "etcd member URLs, comma-separated",
 	"etcdtimer":            "periodic etcd re-read in milliseconds",
@@ -75,6 +77,8 @@ const ConfTemplate = `# micro-gw gateway settings.
 # max-conns-per-host = 1024
 # backend-idle-timeout = 90s
 # client-idle-timeout = 90s
+# client-read-timeout = 60s
+# client-write-timeout = 60s
 
 # Service discovery (endpoints written as etcd(<key>, <default_URL>)).
 # The password itself is never stored here (it would be compiled into the

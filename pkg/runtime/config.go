@@ -54,6 +54,8 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 		maxConns        = fs.Int("max-conns-per-host", 1024, "most connections open to one backend host:port")
 		backendIdle     = fs.Duration("backend-idle-timeout", 90*time.Second, "close pooled backend connections idle this long")
 		clientIdle      = fs.Duration("client-idle-timeout", 90*time.Second, "close keep-alive client connections idle this long")
+		clientRead      = fs.Duration("client-read-timeout", 60*time.Second, "longest time to read one whole request (headers and body) from a client")
+		clientWrite     = fs.Duration("client-write-timeout", 60*time.Second, "longest time to write one whole response to a client")
 		etcdURL         = fs.String("etcdurl", "", "etcd member URL(s), http:// or https://, comma-separated; enables etcd(key, default) endpoints")
 		etcdTimer       = fs.Int("etcdtimer", 10000, "period in milliseconds of the full re-read of every etcd key (a watch delivers changes at once)")
 		etcdUser        = fs.String("etcdusername", "", "etcd user name")
@@ -73,6 +75,7 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 			Proxy: proxy.Options{
 				Timeout: *backendTimeout, MaxHeaderBytes: *maxHeaderBytes, MaxConnsPerHost: *maxConns,
 				BackendIdleTimeout: *backendIdle, ClientIdleTimeout: *clientIdle, AccessLog: *accessLog,
+				ClientReadTimeout: *clientRead, ClientWriteTimeout: *clientWrite,
 			},
 			Discovery: discovery.Options{
 				Timer:    time.Duration(*etcdTimer) * time.Millisecond,

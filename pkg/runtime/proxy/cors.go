@@ -42,7 +42,12 @@ func newCORS(c *spec.CORS) *cors {
 			r.origins = append(r.origins, []byte(o))
 		}
 	}
-	r.wildcard = r.anyOrigin && !r.credentials
+	if r.anyOrigin {
+		// Reflecting any origin with credentials would let every website
+		// read the API as the user; "*" never carries credentials.
+		r.credentials = false
+	}
+	r.wildcard = r.anyOrigin
 	var names []string
 	r.methods, r.anyMethod, names = tokens(c.AllowMethods, strings.ToUpper)
 	r.allowMeth = strings.Join(names, ", ")

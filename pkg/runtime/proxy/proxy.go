@@ -37,6 +37,11 @@ type Options struct {
 	// ClientIdleTimeout closes keep-alive client connections idle this long.
 	// Default 90s.
 	ClientIdleTimeout time.Duration
+	// ClientReadTimeout bounds reading one whole request (headers and body)
+	// from a client, and ClientWriteTimeout writing one whole response to
+	// it, so a client that stalls cannot hold a connection, a goroutine and
+	// a backend connection forever. Default 60s each, as the backend timeout.
+	ClientReadTimeout, ClientWriteTimeout time.Duration
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	Logger    *slog.Logger
@@ -57,6 +62,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.ClientIdleTimeout <= 0 {
 		o.ClientIdleTimeout = 90 * time.Second
+	}
+	if o.ClientReadTimeout <= 0 {
+		o.ClientReadTimeout = defaultTimeout
+	}
+	if o.ClientWriteTimeout <= 0 {
+		o.ClientWriteTimeout = defaultTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -121,6 +132,9 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 		if c != nil && len(api.CORS.AllowOrigins) == 0 {
 			p.log.Warn("x-wso2-cors is enabled with no accessControlAllowOrigins, so no origin gets CORS headers", "api", api.Title)
 		}
+		if c != nil && c.anyOrigin && api.CORS.AllowCredentials {
+			p.log.Warn("x-wso2-cors allows any origin (*) with credentials; credentials are not allowed, or every website could read the API with the user's cookies: list the origins instead", "api", api.Title)
+		}
 		for j := range api.Resources {
 			res := &api.Resources[j]
 			prod, err := set(res.Effective(api))
@@ -174,6 +188,8 @@ func (p *Proxy) NewServer() *fasthttp.Server {
 		ReadBufferSize:               p.opts.MaxHeaderBytes,
 		WriteBufferSize:              bufferSize,
 		IdleTimeout:                  p.opts.ClientIdleTimeout,
+		ReadTimeout:                  p.opts.ClientReadTimeout,
+		WriteTimeout:                 p.opts.ClientWriteTimeout,
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,

@@ -631,3 +631,31 @@ func TestNewErrors(t *testing.T) {
 }
 
 var _ = errors.New
+
+// TestStalledClientIsDisconnected: a client that sends half a request and
+// then nothing is cut off after the client read timeout, instead of holding
+// its connection forever.
+func TestStalledClientIsDisconnected(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer be.Close()
+	gw := startGateway(t, petstore(be.URL, 0), Options{ClientReadTimeout: 200 * time.Millisecond})
+	for _, partial := range []string{
+		"GET /petstore/v1/pet/1 HTTP/1.1\r\nHost: x\r\n",                                    // headers never end
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"a\"", // body never ends
+	} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(gw.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, partial); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.Copy(io.Discard, c) // returns when the gateway closes the connection
+		c.Close()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("%q: the gateway still holds the connection after 10 s", partial)
+		}
+	}
+}

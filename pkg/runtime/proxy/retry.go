@@ -24,7 +24,7 @@ type retryPolicy struct {
 	count    int
 	interval time.Duration
 	factor   float64
-	maxWait  time.Duration // 0: no cap
+	maxWait  time.Duration // 0: capped at maxRetryWait
 	codes    statusSet
 }
 
@@ -50,14 +50,19 @@ func newRetryPolicy(c *spec.RetryConfig) *retryPolicy {
 // interval × backOffFactor^n, capped by maxWaitIntervalInMillis.
 func (r *retryPolicy) wait(n int) time.Duration {
 	d := float64(r.interval) * math.Pow(r.factor, float64(n))
-	if r.maxWait > 0 && d > float64(r.maxWait) {
-		return r.maxWait
+	limit := r.maxWait
+	if limit <= 0 {
+		limit = maxRetryWait
 	}
-	if d > float64(math.MaxInt64) {
-		return time.Duration(math.MaxInt64)
+	if d > float64(limit) {
+		return limit
 	}
 	return time.Duration(d)
 }
+
+// maxRetryWait caps one retry wait when maxWaitIntervalInMillis is not set,
+// so a growing back-off cannot hold a request for minutes.
+const maxRetryWait = 10 * time.Second
 
 // statusSet is a set of HTTP status codes (100..599).
 type statusSet [10]uint64
@@ -96,7 +101,11 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		replayable = false
 		if pol.buffer && cl > 0 && cl <= maxReplayBody && req.IsBodyStream() {
 			body := bytebufferpool.Get()
-			defer bytebufferpool.Put(body)
+			defer func() {
+				// The request must not keep pointing at a pooled buffer.
+				req.ResetBody()
+				bytebufferpool.Put(body)
+			}()
 			body.B = slices.Grow(body.B[:0], cl)[:cl]
 			if _, err := io.ReadFull(req.BodyStream(), body.B); err != nil {
 				p.log.Debug("reading request body failed", "client", ctx.RemoteIP().String(), "error", err)

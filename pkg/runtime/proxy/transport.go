@@ -71,7 +71,8 @@ func (t *transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, re
 		hc.CloseConn(cc)
 		return !isTimeout(err), err
 	}
-	closeConn := req.ConnectionClose() || resp.Header.ConnectionClose()
+	// After a 101 the connection speaks another protocol: never reuse it.
+	closeConn := req.ConnectionClose() || resp.Header.ConnectionClose() || resp.Header.StatusCode() == fasthttp.StatusSwitchingProtocols
 	cl := resp.Header.ContentLength()
 	switch {
 	case resp.SkipBody || req.Header.IsHead() || noBody(resp.Header.StatusCode()):
