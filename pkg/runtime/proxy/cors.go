@@ -137,7 +137,7 @@ func (c *cors) decorate(rq *fasthttp.RequestHeader, rh *fasthttp.ResponseHeader)
 		return
 	}
 	if !c.wildcard {
-		rh.Add(fasthttp.HeaderVary, hdrOrigin)
+		addVaryOrigin(rh)
 	}
 	if !c.originAllowed(origin) {
 		return
@@ -254,4 +254,17 @@ func templateKey(path string) string {
 	}
 	b.WriteString(path)
 	return b.String()
+}
+
+// addVaryOrigin adds Origin to the response's Vary header unless the
+// backend's Vary already names it.
+func addVaryOrigin(rh *fasthttp.ResponseHeader) {
+	for list := rh.Peek(fasthttp.HeaderVary); len(list) > 0; {
+		var tok []byte
+		tok, list = nextToken(list)
+		if equalFoldBytes(tok, hdrOrigin) {
+			return
+		}
+	}
+	rh.Add(fasthttp.HeaderVary, hdrOrigin)
 }

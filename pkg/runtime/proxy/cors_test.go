@@ -225,3 +225,19 @@ func TestTemplateKey(t *testing.T) {
 		}
 	}
 }
+
+// TestCORSVaryOnce: a backend that already varies on Origin does not get a
+// second Vary: Origin.
+func TestCORSVaryOnce(t *testing.T) {
+	be := startBackend(t, "be", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", "Accept-Encoding, origin")
+	})
+	gw := startGateway(t, corsAPI(be.URL(), &spec.CORS{Enabled: true, AllowOrigins: []string{"https://x.example"}}), Options{})
+	resp, _ := send(t, "GET", gw.url+"/api/item/1", map[string]string{"Origin": "https://x.example"})
+	if got := resp.Header.Values("Vary"); len(got) != 1 || got[0] != "Accept-Encoding, origin" {
+		t.Errorf("Vary = %q, want the backend's one value", got)
+	}
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://x.example" {
+		t.Errorf("Access-Control-Allow-Origin = %q", got)
+	}
+}
