@@ -404,7 +404,7 @@ type hopSet uint16
 // add adds key to s if it names a hop-by-hop header, in any case.
 func (s *hopSet) add(key []byte) {
 	for i, h := range hopHeaders {
-		if len(key) == len(h) && equalFold(key, h) {
+		if equalFoldBytes(key, h) {
 			*s |= 1 << i
 			return
 		}
@@ -413,12 +413,9 @@ func (s *hopSet) add(key []byte) {
 
 // equalFoldBytes reports whether key equals the ASCII h, ignoring case.
 func equalFoldBytes(key []byte, h string) bool {
-	return len(key) == len(h) && equalFold(key, h)
-}
-
-// equalFold reports whether key equals h, ignoring ASCII case; they have
-// the same length.
-func equalFold(key []byte, h string) bool {
+	if len(key) != len(h) {
+		return false
+	}
 	for i := range len(h) {
 		if lower(key[i]) != lower(h[i]) {
 			return false
@@ -535,8 +532,7 @@ func nextToken(list []byte) (tok, rest []byte) {
 // classify maps a backend error to the fault answered: a timeout is 504,
 // anything else (refused, reset, closed, TLS, malformed answer) is 502.
 func classify(err error) *fault.Fault {
-	var t interface{ Timeout() bool }
-	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) || (errors.As(err, &t) && t.Timeout()) {
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) || isTimeout(err) {
 		return fault.BackendTimeout
 	}
 	return fault.BackendUnreachable
@@ -551,11 +547,10 @@ func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
 // errorHandler answers requests fasthttp could not parse.
 func (p *Proxy) errorHandler(ctx *fasthttp.RequestCtx, err error) {
 	var small *fasthttp.ErrSmallBuffer
-	var t interface{ Timeout() bool }
 	switch {
 	case errors.As(err, &small):
 		writeFault(ctx, fault.HeaderTooLarge)
-	case errors.As(err, &t) && t.Timeout():
+	case isTimeout(err):
 		writeFault(ctx, fault.RequestTimeout)
 	default:
 		p.log.Debug("malformed request", "client", ctx.RemoteIP().String(), "error", err)
