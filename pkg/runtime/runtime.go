@@ -87,11 +87,13 @@ func Main(p Program, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// printVersion writes one line per API; every text that comes from the
+// project goes through printable, so none can add or hide a line.
 func printVersion(w io.Writer, p Program, g *spec.Gateway) {
-	fmt.Fprintf(w, "micro-gw %s\nproject: %s\n", p.MicroGWVersion, p.Project)
+	fmt.Fprintf(w, "micro-gw %s\nproject: %s\n", printable(p.MicroGWVersion), printable(p.Project))
 	fmt.Fprintf(w, "APIs (%d):\n", len(g.APIs))
 	for _, a := range g.APIs {
-		fmt.Fprintf(w, "  %s %s  %s  (%d resources)\n", a.Title, a.Version, a.BasePath, len(a.Resources))
+		fmt.Fprintf(w, "  %s %s  %s  (%d resources)\n", printable(a.Title), printable(a.Version), printable(a.BasePath), len(a.Resources))
 	}
 }
 
