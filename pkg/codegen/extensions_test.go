@@ -110,6 +110,8 @@ func TestCheckPath(t *testing.T) {
 		{"/pet/}", true, "has a } without its {"},
 		{"/pet/{}", true, "has an empty {}"},
 		{"/pet/{{id}}", true, "has a { inside another {...}"},
+		{"/x/{a}{b}", true, "has two parameters with nothing between them"},
+		{"/x/{a}.{b}{c}/y", true, "has two parameters with nothing between them"},
 		{"/pet/\nx", true, "control character"},
 		{"/pet/\u0085", true, "control character"},
 		{"/pet x", true, "contains a space"},
@@ -133,6 +135,8 @@ func TestRouteKey(t *testing.T) {
 		{"/shop", "/pet/{id}", "GET /shop/pet/{}"},
 		{"/shop/pet", "/{petId}", "GET /shop/pet/{}"},
 		{"/a", "/{x}.{y}", "GET /a/{}.{}"},
+		{"/shop", "/", "GET /shop"},
+		{"/", "/", "GET /"},
 	}
 	for _, tt := range tests {
 		if got := routeKey(tt.base, tt.path, "GET"); got != tt.want {

@@ -91,6 +91,9 @@ func LoadDir(dir string) (*Result, error) {
 	if err := crossCheck(defs); err != nil {
 		return nil, err
 	}
+	if err := checkRouteTable(defs); err != nil {
+		return nil, err
+	}
 	res := &Result{}
 	for _, d := range defs {
 		res.APIs = append(res.APIs, d.api)
@@ -210,7 +213,14 @@ func parse(file, apiFile string, data []byte) (*definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.build(doc3, apiFile)
+	d, err := p.build(doc3, apiFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRouteTable([]*definition{d}); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // syntaxError reports a YAML or JSON syntax error with its line.
@@ -621,6 +631,10 @@ func checkPath(p string, templates bool) (msg, hint string) {
 			if open >= 0 {
 				return "has a { inside another {...}", "write each path parameter once as {name}, e.g. /pet/{petId}"
 			}
+			if i > 0 && p[i-1] == '}' {
+				// The router could not tell where one value ends and the next begins.
+				return "has two parameters with nothing between them", "put fixed text between them, e.g. " + adjacentExample(p, i) + ", or make them one parameter"
+			}
 			open = i
 		case r == '}':
 			if open < 0 {
@@ -638,6 +652,20 @@ func checkPath(p string, templates bool) (msg, hint string) {
 		return "has a { without its }", "write each path parameter as {name}, e.g. /pet/{petId}"
 	}
 	return "", ""
+}
+
+// adjacentExample rewrites the segment of p around the "{" at i, which
+// follows a "}", with a "-" between the two parameters: /x/{a}{b} gives
+// /x/{a}-{b}.
+func adjacentExample(p string, i int) string {
+	start := strings.LastIndexByte(p[:i], '/') + 1
+	end := strings.IndexByte(p[i:], '/')
+	if end < 0 {
+		end = len(p)
+	} else {
+		end += i
+	}
+	return p[:start] + strings.ReplaceAll(p[start:end], "}{", "}-{") + p[end:]
 }
 
 // expandServer substitutes a server's variables with their defaults.
@@ -673,12 +701,10 @@ func serverEndpoints(doc *openapi3.T) *spec.Endpoints {
 }
 
 // routeKey is a route with its path parameter names blanked, so that
-// /pet/{id} and /pet/{petId} compare equal.
+// /pet/{id} and /pet/{petId} compare equal, as the gateway's router treats
+// them.
 func routeKey(basePath, p, method string) string {
-	full := p
-	if basePath != "/" {
-		full = basePath + p
-	}
+	full := fullPath(basePath, p)
 	var b strings.Builder
 	skip := false
 	for _, r := range full {
@@ -693,6 +719,19 @@ func routeKey(basePath, p, method string) string {
 		}
 	}
 	return method + " " + b.String()
+}
+
+// fullPath is the template the gateway routes for resource path p under
+// basePath, joined as the runtime joins them (proxy's joinPath): the
+// resource "/" under "/shop" is "/shop", not "/shop/".
+func fullPath(basePath, p string) string {
+	switch {
+	case basePath == "/":
+		return p
+	case p == "/":
+		return basePath
+	}
+	return basePath + p
 }
 
 // crossCheck refuses two APIs with one base path, and two resources with one route.
@@ -731,19 +770,12 @@ func crossCheck(defs []*definition) error {
 			}
 			errs = append(errs, &DefinitionError{
 				File: d.file, Line: d.lines[i], Place: r.Method + " " + r.Path,
-				Msg:  fmt.Sprintf("route %s %s%s is also served by %s %s%s in %s", r.Method, joinBase(d.api.BasePath), r.Path, pr.Method, joinBase(prev.d.api.BasePath), pr.Path, where),
+				Msg:  fmt.Sprintf("route %s %s is also served by %s %s in %s", r.Method, fullPath(d.api.BasePath, r.Path), pr.Method, fullPath(prev.d.api.BasePath, pr.Path), where),
 				Hint: "each method and path may be served once: remove one, or change a base path",
 			})
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func joinBase(bp string) string {
-	if bp == "/" {
-		return ""
-	}
-	return bp
 }
 
 // etcdDefaultConflicts warns about an etcd key declared with different

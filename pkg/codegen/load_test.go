@@ -177,6 +177,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"basepath_newline.yaml", 5, []string{`x-wso2-basePath "/a\nb"`, `contains the control character '\n'`}},
 		{"path_braces.yaml", 7, []string{"path /x/{{id}}: has a { inside another {...}", "write each path parameter once as {name}"}},
 		{"path_control.yaml", 7, []string{`path "/x\ty": contains the control character '\t'`}},
+		{"path_adjacent.yaml", 7, []string{"path /x/{a}{b}.json: has two parameters with nothing between them", "put fixed text between them, e.g. /x/{a}-{b}.json, or make them one parameter"}},
 		{"route_template_same_file.yaml", 6, []string{`conflicting paths "/a/{other}" and "/a/{id}"`}},
 		{"cors_header_injection.yaml", 7, []string{`accessControlAllowOrigins entry "https://a.example.com\r\nSet-Cookie: x=1" holds a control character`}},
 	}
@@ -228,6 +229,7 @@ func TestLoadDirCrossCheck(t *testing.T) {
 	}{
 		{"dup_basepath", `dup_basepath/b.yaml:3: API level: base path "/same" is also the base path of dup_basepath/a.yaml; give each API its own x-wso2-basePath`},
 		{"dup_route", `dup_route/b.yaml:7: GET /c: route GET /a/b/c is also served by GET /a/b/c in dup_route/a.yaml (line 7); each method and path may be served once`},
+		{"dup_base_root", `dup_base_root/b.yaml:7: GET /: route GET /shop is also served by GET /shop in dup_base_root/a.yaml (line 7)`},
 		{"dup_template", `dup_template/b.yaml:7: GET /{petId}: route GET /shop/pet/{petId} is also served by GET /shop/pet/{id} in dup_template/a.yaml (line 7)`},
 	}
 	for _, tt := range tests {
