@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ func listAPI(typ string, adv *spec.AdvancedConfig, urls ...string) *spec.Gateway
 type backend struct {
 	t       *testing.T
 	name    string
+	port    int // held by reservePort, so a restart finds it free
 	addr    string
 	handler http.HandlerFunc
 	hits    atomic.Int64
@@ -49,7 +51,8 @@ type backend struct {
 // name and the body length it read when h is nil.
 func startBackend(t *testing.T, name string, h http.HandlerFunc) *backend {
 	t.Helper()
-	b := &backend{t: t, name: name, addr: "127.0.0.1:0", handler: h}
+	port := reservePort(t)
+	b := &backend{t: t, name: name, port: port, addr: "127.0.0.1:" + strconv.Itoa(port), handler: h}
 	if h == nil {
 		b.handler = func(w http.ResponseWriter, r *http.Request) {
 			n, _ := io.Copy(io.Discard, r.Body)
@@ -65,22 +68,14 @@ func itoa(n int64) string { return string(fasthttp.AppendUint(nil, int(n))) }
 
 func (b *backend) URL() string { return "http://" + b.addr }
 
-// start listens on the backend's address (a free port the first time).
+// start listens on the backend's port; while it is stopped, connections
+// to the port are refused.
 func (b *backend) start() {
 	b.t.Helper()
-	var ln net.Listener
-	var err error
-	deadline := time.Now().Add(wait)
-	for {
-		if ln, err = net.Listen("tcp", b.addr); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	ln, err := listenReserved(b.port)
 	if err != nil {
 		b.t.Fatalf("backend %s: %v", b.name, err)
 	}
-	b.addr = ln.Addr().String()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.hits.Add(1)
 		b.handler(w, r)
@@ -178,12 +173,7 @@ func TestFailoverBackendKilledAndBack(t *testing.T) {
 }
 
 func TestFailoverStreamedBodyWhenFirstRefuses(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + ln.Addr().String()
-	ln.Close()
+	refused := refusedURL(t)
 	b := startBackend(t, "b", nil)
 	gw := startGateway(t, listAPI(spec.TypeFailover, nil, refused, b.URL()), Options{})
 	// A chunked body is never buffered, but a refused connection sent
@@ -218,12 +208,7 @@ func TestLoadBalanceSkipsDeadURL(t *testing.T) {
 func TestAllURLsDown(t *testing.T) {
 	var refused []string
 	for range 2 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		refused = append(refused, "http://"+ln.Addr().String())
-		ln.Close()
+		refused = append(refused, refusedURL(t))
 	}
 	for _, typ := range []string{spec.TypeFailover, spec.TypeLoadBalance} {
 		gw := startGateway(t, listAPI(typ, nil, refused...), Options{})

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -88,12 +87,7 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 }
 
 func TestBreakerCountsConnectionErrors(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + ln.Addr().String()
-	ln.Close()
+	refused := refusedURL(t)
 	gw := startGateway(t, listAPI(spec.TypeHTTP, breakerConfig(2, 1, 60000), refused), Options{})
 	for i, want := range []int{502, 502, 503, 503} {
 		status, body := call(t, "GET", gw.url+"/api/item", nil)

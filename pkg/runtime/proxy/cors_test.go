@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -151,12 +150,7 @@ func TestCORSActualResponses(t *testing.T) {
 	}
 
 	// Faults carry them too, so that a browser can read the error.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "http://" + ln.Addr().String()
-	ln.Close()
+	down := refusedURL(t)
 	gw = startGateway(t, corsAPI(down, &spec.CORS{Enabled: true, AllowOrigins: []string{"*"}}), Options{})
 	resp, body = send(t, "GET", gw.url+"/api/item/1", map[string]string{"Origin": "https://any.example"})
 	if got := corsHeaders(resp.Header); resp.StatusCode != 502 || !sameHeaders(got, map[string]string{"Access-Control-Allow-Origin": "*"}) {

@@ -349,12 +349,7 @@ func TestHeaderTooLarge(t *testing.T) {
 }
 
 func TestBackendErrors(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + ln.Addr().String()
-	ln.Close()
+	refused := refusedURL(t)
 
 	reset := rawBackend(t, func(c *net.TCPConn, r *bufio.Reader) {
 		http.ReadRequest(r)
