@@ -105,11 +105,11 @@ func testConfig(t *testing.T, args ...string) Config {
 	return c
 }
 
-func startTest(t *testing.T, g *spec.Gateway, cfg Config) (*Gateway, *bytes.Buffer) {
+func startTest(t *testing.T, g *spec.Gateway, cfg Config) (*Gateway, *logBuffer) {
 	t.Helper()
-	var logs bytes.Buffer
+	logs := &logBuffer{}
 	gw, err := Start(context.Background(), Program{Project: "petstore-project", MicroGWVersion: "9.9.9"}, g, cfg,
-		slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func startTest(t *testing.T, g *spec.Gateway, cfg Config) (*Gateway, *bytes.Buff
 		defer cancel()
 		gw.Shutdown(ctx)
 	})
-	return gw, &logs
+	return gw, logs
 }
 
 func TestServeHTTPHTTPSAdmin(t *testing.T) {
@@ -185,8 +185,7 @@ func TestGracefulShutdown(t *testing.T) {
 	defer be.Close()
 	cfg := testConfig(t)
 	cfg.HTTPSAddr, cfg.AdminAddr = "", ""
-	var logs bytes.Buffer
-	gw, err := Start(context.Background(), Program{}, routesFor(be.URL), cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+	gw, err := Start(context.Background(), Program{}, routesFor(be.URL), cfg, slog.New(slog.NewTextHandler(&logBuffer{}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
