@@ -5,13 +5,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/micro-gw/micro-gw/internal/loopback"
 	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
 	"github.com/valyala/fasthttp"
@@ -38,7 +38,7 @@ func listAPI(typ string, adv *spec.AdvancedConfig, urls ...string) *spec.Gateway
 type backend struct {
 	t       *testing.T
 	name    string
-	port    int // held by reservePort, so a restart finds it free
+	port    *loopback.Reservation // held for the test, so a restart finds it free
 	addr    string
 	handler http.HandlerFunc
 	hits    atomic.Int64
@@ -52,7 +52,7 @@ type backend struct {
 func startBackend(t *testing.T, name string, h http.HandlerFunc) *backend {
 	t.Helper()
 	port := reservePort(t)
-	b := &backend{t: t, name: name, port: port, addr: "127.0.0.1:" + strconv.Itoa(port), handler: h}
+	b := &backend{t: t, name: name, port: port, addr: port.Addr(), handler: h}
 	if h == nil {
 		b.handler = func(w http.ResponseWriter, r *http.Request) {
 			n, _ := io.Copy(io.Discard, r.Body)
@@ -72,7 +72,7 @@ func (b *backend) URL() string { return "http://" + b.addr }
 // to the port are refused.
 func (b *backend) start() {
 	b.t.Helper()
-	ln, err := listenReserved(b.port)
+	ln, err := b.port.Listen()
 	if err != nil {
 		b.t.Fatalf("backend %s: %v", b.name, err)
 	}
