@@ -5,9 +5,9 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,19 +15,27 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/micro-gw/micro-gw/internal/devetcd"
+	"github.com/micro-gw/micro-gw/internal/gwproc"
+	"github.com/micro-gw/micro-gw/internal/loopback"
 	"github.com/micro-gw/micro-gw/pkg/codegen"
 	"github.com/micro-gw/micro-gw/pkg/project"
+	"github.com/micro-gw/micro-gw/pkg/runtime"
+	"github.com/micro-gw/micro-gw/pkg/runtime/discovery"
 )
 
-// buildExample copies examples/petstore-project into a temp folder and builds it.
-func buildExample(t *testing.T) string {
+// exampleDefault is the default URL compiled into the example project.
+const exampleDefault = "http://127.0.0.1:8081/v2"
+
+// buildExample copies examples/petstore-project into a temp folder with its
+// default URL replaced by defaultURL, and builds it. The test thus owns the
+// default backend's port instead of hoping that 8081 is free.
+func buildExample(t *testing.T, defaultURL string) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
@@ -36,6 +44,10 @@ func buildExample(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !bytes.Contains(def, []byte(exampleDefault)) {
+		t.Fatalf("the example no longer has the default URL %s; update this test", exampleDefault)
+	}
+	def = bytes.ReplaceAll(def, []byte(exampleDefault), []byte(defaultURL))
 	p, err := project.Create(t.TempDir(), "petstore-project", project.CreateOptions{
 		Definitions: []project.Definition{{Name: "petstore.yaml", Data: def}},
 	})
@@ -51,15 +63,15 @@ func buildExample(t *testing.T) string {
 
 type backend struct {
 	name, addr string
-	hits       chan string
 }
 
-// startBackend serves {"backend": name, "path": <request URI>} on addr.
-func startBackend(t *testing.T, name, addr string) *backend {
+// startBackend serves {"backend": name, "path": <request URI>} on a free
+// loopback port.
+func startBackend(t *testing.T, name string) *backend {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Skipf("backend %s cannot listen on %s (%v); the example's default URL needs that port free", name, addr, err)
+		t.Fatal(err)
 	}
 	b := &backend{name: name, addr: ln.Addr().String()}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -110,67 +122,65 @@ func eventually(t *testing.T, u, want string) {
 	t.Fatalf("GET %s: still answered by %q, want %q", u, last.Backend, want)
 }
 
-func freePort(t *testing.T) int {
+// runGateway starts the executable on free loopback ports and returns once
+// it has logged that it started; it is stopped when the test ends.
+func runGateway(t *testing.T, exe string, args ...string) *gwproc.Gateway {
 	t.Helper()
-	p, err := devetcd.FreePort()
+	gw, err := gwproc.Start(context.Background(), exe, gwproc.Options{Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	t.Cleanup(func() { _ = gw.Stop(20 * time.Second) })
+	return gw
 }
 
-// runGateway starts the executable and waits for /health.
-func runGateway(t *testing.T, exe string, args ...string) (base string, log *strings.Builder, stop func() error) {
+// keyStatus reads one etcd key's state from the gateway's GET /status.
+func keyStatus(t *testing.T, gw *gwproc.Gateway, key string) discovery.KeyStatus {
 	t.Helper()
-	port := freePort(t)
-	args = append([]string{fmt.Sprintf("--http-port=%d", port), "--https-port=0", "--admin-port=0", "--bind=127.0.0.1"}, args...)
-	cmd := exec.Command(exe, args...)
-	log = &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(gw.Admin + "/status")
+	if err != nil {
+		t.Fatalf("GET /status: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	stopped := false
-	stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			return fmt.Errorf("gateway did not stop within 20 s of SIGTERM")
+	defer resp.Body.Close()
+	var st runtime.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.Discovery == nil {
+		t.Fatalf("GET /status: %v (discovery %v)", err, st.Discovery)
+	}
+	for _, k := range st.Discovery.Keys {
+		if k.Key == key {
+			return k
 		}
 	}
-	t.Cleanup(func() { _ = stop() })
-	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	t.Fatalf("GET /status: no key %q in %+v", key, st.Discovery.Keys)
+	return discovery.KeyStatus{}
+}
+
+// waitRejected polls /status, for at most 10 s, until the gateway has
+// rejected the value of key written at revision rev.
+func waitRejected(t *testing.T, gw *gwproc.Gateway, key string, rev int64) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(base + "/health"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return base, log, stop
-			}
+	for {
+		k := keyStatus(t, gw, key)
+		if k.Rejected != nil && k.Rejected.ModRevision >= rev {
+			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("the value of %q written at revision %d was not rejected within 10 s: %+v", key, rev, k)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("gateway did not answer /health within 10 s; its log:\n%s", log)
-	return
 }
 
 // TestExampleFollowsEtcd is the seed's story: the example gateway serves the
 // default, follows put, put and delete, keeps the last good URL through an
 // invalid value, and exits 0 on SIGTERM.
 func TestExampleFollowsEtcd(t *testing.T) {
-	exe := buildExample(t)
-	def := startBackend(t, "default", "127.0.0.1:8081") // the default compiled into the example
-	blue := startBackend(t, "blue", "127.0.0.1:0")
-	green := startBackend(t, "green", "127.0.0.1:0")
+	def := startBackend(t, "default")
+	blue := startBackend(t, "blue")
+	green := startBackend(t, "green")
+	exe := buildExample(t, "http://"+def.addr+"/v2")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -185,8 +195,8 @@ func TestExampleFollowsEtcd(t *testing.T) {
 	}
 	defer kv.Close()
 
-	gw, log, stop := runGateway(t, exe, "--etcdurl="+etcd.ClientURL(), "--etcdtimer=10000")
-	pet := gw + "/petstore/v1/pet/7?verbose=1"
+	gw := runGateway(t, exe, "--etcdurl="+etcd.ClientURL(), "--etcdtimer=10000")
+	pet := gw.HTTP + "/petstore/v1/pet/7?verbose=1"
 
 	a := get(t, pet)
 	if a.Backend != "default" || a.Path != "/v2/pet/7?verbose=1" {
@@ -202,10 +212,13 @@ func TestExampleFollowsEtcd(t *testing.T) {
 		}
 		eventually(t, pet, b.name)
 	}
-	if _, err := kv.Put(ctx, "petstore", "ftp://nope"); err != nil {
+	put, err := kv.Put(ctx, "petstore", "ftp://nope")
+	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // give a wrong switch the chance to happen
+	// Once the gateway shows the value rejected, it has handled it: a
+	// wrong switch would have happened by then.
+	waitRejected(t, gw, "petstore", put.Header.Revision)
 	if got := get(t, pet).Backend; got != "green" {
 		t.Fatalf("after an invalid value: routed to %q, want green (the last good URL)", got)
 	}
@@ -214,40 +227,49 @@ func TestExampleFollowsEtcd(t *testing.T) {
 	}
 	eventually(t, pet, "default")
 
-	if got := get(t, gw+"/petstore/v1/nope"); got.Status != 404 {
+	if got := get(t, gw.HTTP+"/petstore/v1/nope"); got.Status != 404 {
 		t.Errorf("unknown path: status %d, want 404", got.Status)
 	}
-	if err := stop(); err != nil {
-		t.Fatalf("gateway exit on SIGTERM: %v\n%s", err, log)
+	if err := gw.Stop(20 * time.Second); err != nil {
+		t.Fatalf("gateway exit on SIGTERM: %v\n%s", err, gw.Log)
 	}
+	<-gw.Log.Done()
 	for _, want := range []string{`key=petstore`, `ftp://nope`, `source=watch`} {
-		if !strings.Contains(log.String(), want) {
-			t.Errorf("gateway log lacks %q:\n%s", want, log)
+		if !gw.Log.Contains(want) {
+			t.Errorf("gateway log lacks %q:\n%s", want, gw.Log)
 		}
 	}
 }
 
 // TestLateEtcd starts the gateway before etcd exists (micro-gw issue 1091).
+// The etcd URL it is given is a relay that refuses connections, as an
+// address with no etcd behind it does, until etcd has started.
 func TestLateEtcd(t *testing.T) {
-	exe := buildExample(t)
-	startBackend(t, "default", "127.0.0.1:8081")
-	blue := startBackend(t, "blue", "127.0.0.1:0")
-	port := freePort(t)
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	def := startBackend(t, "default")
+	blue := startBackend(t, "blue")
+	exe := buildExample(t, "http://"+def.addr+"/v2")
+	relay, err := loopback.NewRelay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
 
-	gw, _, _ := runGateway(t, exe, "--etcdurl="+url, "--etcdtimer=1000")
-	pet := gw + "/petstore/v1/pet/1"
+	gw := runGateway(t, exe, "--etcdurl=http://"+relay.Addr(), "--etcdtimer=1000")
+	pet := gw.HTTP + "/petstore/v1/pet/1"
 	if got := get(t, pet).Backend; got != "default" {
 		t.Fatalf("etcd absent: routed to %q, want default", got)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	etcd, err := devetcd.Start(ctx, devetcd.Config{Dir: filepath.Join(t.TempDir(), "etcd"), ClientPort: port})
+	etcd, err := devetcd.Start(ctx, devetcd.Config{Dir: filepath.Join(t.TempDir(), "etcd")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer etcd.Close()
-	kv, err := clientv3.New(clientv3.Config{Endpoints: []string{url}, DialTimeout: 5 * time.Second})
+	if err := relay.SetTarget(strings.TrimPrefix(etcd.ClientURL(), "http://")); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := clientv3.New(clientv3.Config{Endpoints: []string{"http://" + relay.Addr()}, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
