@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,7 +18,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/micro-gw/micro-gw/internal/devetcd"
+	"github.com/micro-gw/micro-gw/internal/gwproc"
 )
 
 // TestDev runs `micro-gw dev` as a user would: it builds the project, starts
@@ -54,61 +54,11 @@ func TestDev(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(proj, "api_definitions", "petstore.yaml"), def, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port, err := devetcd.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(cli, "dev", "--etcd-port=0", proj, "--", fmt.Sprintf("--http-port=%d", port), "--https-port=0", "--admin-port=0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-
-	lines := make(chan string, 100)
-	var all strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	etcdLine := regexp.MustCompile(`etcdctl --endpoints=(\S+) put 'petstore' 'http://127.0.0.1:8081/v2'`)
-	var etcdURL string
-	// Generous: on a cold build cache the gateway compiles from scratch
-	// while other test packages build theirs.
-	timeout := time.After(8 * time.Minute)
-	for etcdURL == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("dev exited early:\n%s\n%s", all.String(), stderr.String())
-			}
-			all.WriteString(l + "\n")
-			if m := etcdLine.FindStringSubmatch(l); m != nil {
-				etcdURL = m[1]
-			}
-		case <-timeout:
-			t.Fatalf("no etcdctl line within 8 minutes:\n%s", all.String())
-		}
-	}
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		for l := range lines {
-			all.WriteString(l + "\n")
-		}
-	}()
-
+	d := startDev(t, cli, proj)
+	defer d.cmd.Process.Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	kv, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdURL}, DialTimeout: 5 * time.Second})
+	kv, err := clientv3.New(clientv3.Config{Endpoints: []string{d.etcdURL}, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +66,7 @@ func TestDev(t *testing.T) {
 	if _, err := kv.Put(ctx, "petstore", "http://"+ln.Addr().String()+"/v2"); err != nil {
 		t.Fatal(err)
 	}
-	u := fmt.Sprintf("http://127.0.0.1:%d/petstore/v1/pet/3", port)
+	u := d.gateway + "/petstore/v1/pet/3"
 	var body string
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if resp, err := http.Get(u); err == nil {
@@ -131,21 +81,82 @@ func TestDev(t *testing.T) {
 		t.Fatalf("GET %s = %q, want the put backend", u, body)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-drained: // stdout reaches EOF once dev and its gateway have exited
-	case <-time.After(time.Minute):
-		t.Fatal("dev did not exit within a minute of Ctrl-C")
+	exited := time.After(time.Minute)
+	for _, l := range []*gwproc.Lines{d.out, d.errs} {
+		select {
+		case <-l.Done(): // the output ends once dev and its gateway have exited
+		case <-exited:
+			t.Fatal("dev did not exit within a minute of Ctrl-C")
+		}
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("dev exit after Ctrl-C: %v\n%s", err, stderr.String())
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("dev exit after Ctrl-C: %v\n%s", err, d.errs)
 	}
-	if !strings.Contains(all.String(), "stopped the gateway and etcd") {
-		t.Errorf("no stop message:\n%s", all.String())
+	if !d.out.Contains("stopped the gateway and etcd") {
+		t.Errorf("no stop message:\n%s", d.out)
 	}
 	if _, err := http.Get(u); err == nil {
 		t.Errorf("the gateway still answers after dev stopped")
+	}
+}
+
+// dev is a running `micro-gw dev`.
+type dev struct {
+	cmd       *exec.Cmd
+	out, errs *gwproc.Lines // its stdout and stderr (which has the gateway's log)
+	etcdURL   string        // from the etcdctl line it prints
+	gateway   string        // the gateway's HTTP base URL
+}
+
+// startDev runs `micro-gw dev` on proj and returns once its gateway has
+// started. The gateway's HTTP port is one found free; if someone takes it
+// first, the gateway exits with "address already in use" and dev is run
+// again with another.
+func startDev(t *testing.T, cli, proj string) *dev {
+	t.Helper()
+	etcdLine := regexp.MustCompile(`etcdctl --endpoints=(\S+) put 'petstore' 'http://127.0.0.1:8081/v2'`)
+	// Generous: on a cold build cache the gateway compiles from scratch
+	// while other test packages build theirs.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		d := &dev{cmd: exec.Command(cli, "dev", "--etcd-port=0", proj, "--", fmt.Sprintf("--http-port=%d", port), "--https-port=0", "--admin-port=0")}
+		stdout, err := d.cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stderr, err := d.cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		d.out, d.errs = gwproc.Collect(stdout, nil), gwproc.Collect(stderr, nil)
+		line, err := d.out.Wait(ctx, etcdLine.MatchString)
+		if err == nil {
+			d.etcdURL = etcdLine.FindStringSubmatch(line)[1]
+			_, err = d.errs.Wait(ctx, func(l string) bool { return strings.Contains(l, "gateway started") })
+		}
+		if err == nil {
+			d.gateway = fmt.Sprintf("http://127.0.0.1:%d", port)
+			return d
+		}
+		d.cmd.Process.Kill()
+		<-d.out.Done()
+		<-d.errs.Done()
+		d.cmd.Wait()
+		if !errors.Is(err, gwproc.ErrEOF) || !d.errs.Contains("address already in use") || attempt == 3 {
+			t.Fatalf("dev did not start its gateway (%v):\n%s\n%s", err, d.out, d.errs)
+		}
 	}
 }
