@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,6 +26,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/micro-gw/micro-gw/internal/devetcd"
+	"github.com/micro-gw/micro-gw/internal/gwproc"
 )
 
 const (
@@ -92,52 +92,23 @@ func run(ctx context.Context, cli, proj string) error {
 		return fmt.Errorf("build %s: %w", proj, err)
 	}
 
-	httpPort, err := devetcd.FreePort()
-	if err != nil {
-		return err
-	}
-	adminPort, err := devetcd.FreePort()
-	if err != nil {
-		return err
-	}
 	exe := filepath.Join(proj, "target", filepath.Base(proj))
-	args := []string{
-		"--etcdurl=" + etcd.ClientURL(), "--etcdtimer=10000",
-		fmt.Sprintf("--http-port=%d", httpPort), "--https-port=0",
-		fmt.Sprintf("--admin-port=%d", adminPort), "--bind=127.0.0.1",
-	}
-	step("Starting the gateway: %s %s", exe, strings.Join(args, " "))
-	gw := exec.Command(exe, args...)
-	logs, err := gw.StdoutPipe()
+	args := []string{"--etcdurl=" + etcd.ClientURL(), "--etcdtimer=10000"}
+	step("Starting the gateway: %s %s (on free loopback ports)", exe, strings.Join(args, " "))
+	gw, err := gwproc.Start(ctx, exe, gwproc.Options{
+		Args: args,
+		Echo: func(line string) { fmt.Printf("    gateway | %s\n", line) },
+	})
 	if err != nil {
 		return err
 	}
-	gw.Stderr = gw.Stdout // one stream, so lines keep their order
-	if err := gw.Start(); err != nil {
-		return fmt.Errorf("start gateway: %w", err)
-	}
-	logged := make(chan struct{})
-	go func() { // the gateway's log, line by line, indented
-		defer close(logged)
-		sc := bufio.NewScanner(logs)
-		for sc.Scan() {
-			fmt.Printf("    gateway | %s\n", sc.Text())
-		}
-	}()
 	defer func() {
-		_ = gw.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-logged: // the gateway closed its output: it has exited
-		case <-time.After(10 * time.Second):
-			_ = gw.Process.Kill()
-			<-logged
+		if err := gw.Stop(10 * time.Second); err != nil {
+			fmt.Printf("    gateway stop: %v\n", err)
 		}
-		_ = gw.Wait()
+		<-gw.Log.Done() // every line printed
 	}()
-	gwURL := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	if err := waitHealthy(ctx, gwURL+"/health"); err != nil {
-		return err
-	}
+	gwURL := gw.HTTP
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	step("GET %s%s: the key is absent, so the default URL serves", gwURL, resource)
@@ -183,8 +154,8 @@ func run(ctx context.Context, cli, proj string) error {
 		fmt.Printf("    traffic on %s %.1f ms after the change (the seed's micro-gw polled: up to 10 s)\n", m.want.name, float64(took.Microseconds())/1000)
 	}
 
-	step("GET http://127.0.0.1:%d/status (admin listener, loopback only)", adminPort)
-	if err := showStatus(client, fmt.Sprintf("http://127.0.0.1:%d/status", adminPort)); err != nil {
+	step("GET %s/status (admin listener, loopback only)", gw.Admin)
+	if err := showStatus(client, gw.Admin+"/status"); err != nil {
 		return err
 	}
 
@@ -235,21 +206,6 @@ func showStatus(c *http.Client, u string) error {
 		fmt.Printf("    %s\n", sc.Text())
 	}
 	return sc.Err()
-}
-
-func waitHealthy(ctx context.Context, u string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("the gateway did not answer /health within 10 s")
 }
 
 type backend struct {
