@@ -7,6 +7,14 @@
 #  3. Debian's etcd and etcdctl: put/del move traffic between loopback backends,
 #     an invalid value is ignored, an etcd outage keeps the last good URL, a
 #     restarted etcd is followed again, a late etcd is picked up.
+#
+# No port is picked free and used later, where someone else could take it:
+# backends and etcd listen on port 0 and report what they got. The gateway is
+# given etcd's address before etcd starts, so that address is a relay that
+# holds its port and refuses connections until etcd is there. The gateway's
+# flags cannot ask for port 0 (0 turns a listener off): its ports are picked
+# free, and a start that finds one taken is retried. Nothing sleeps to wait:
+# every wait polls what it waits for, with a bound.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null || ! command -v curl >/dev/null; then
@@ -66,23 +74,52 @@ mv "$work/home/shop/target/shop" "$work/gateway"
 rm -rf "$work/home/shop"
 log "project folder deleted; running $work/gateway alone"
 
-etcd_client=$("$tool" freeport); etcd_peer=$("$tool" freeport)
+# etcd's clients use the relay's address; the relay forwards to whatever
+# address $work/etcd.target names, and refuses while it names none.
+"$tool" relay "$work/relay.addr" "$work/etcd.target" & pids+=($!)
+for _ in $(seq 100); do [ -s "$work/relay.addr" ] && break; sleep 0.05; done
+etcd_url="http://$(cat "$work/relay.addr")"
+etcd_runs=0
 start_etcd() { # $1: data dir
+	etcd_runs=$((etcd_runs + 1))
+	local elog="$work/etcd.$etcd_runs.log"
 	etcd --name e2e --data-dir "$1" \
-		--listen-client-urls "http://127.0.0.1:$etcd_client" --advertise-client-urls "http://127.0.0.1:$etcd_client" \
-		--listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
-		--initial-cluster "e2e=http://127.0.0.1:$etcd_peer" >>"$work/etcd.log" 2>&1 &
+		--listen-client-urls http://127.0.0.1:0 --advertise-client-urls http://127.0.0.1:0 \
+		--listen-peer-urls http://127.0.0.1:0 --initial-advertise-peer-urls http://127.0.0.1:0 \
+		--initial-cluster e2e=http://127.0.0.1:0 >"$elog" 2>&1 &
 	etcd_pid=$!; pids+=($etcd_pid)
-	"$tool" wait "http://127.0.0.1:$etcd_client/health" 20 || fail "etcd did not start"
+	local line
+	line=$("$tool" waitlog "$elog" 'serving insecure client requests on ' 20 "$etcd_pid") || fail "etcd did not start"
+	line=${line##*requests on }
+	echo "${line%%,*}" >"$work/etcd.target.new" && mv "$work/etcd.target.new" "$work/etcd.target"
+	"$tool" wait "$etcd_url/health" 20 || fail "etcd did not answer through the relay"
 }
-ctl() { ETCDCTL_API=3 etcdctl --endpoints="http://127.0.0.1:$etcd_client" --dial-timeout=3s "$@" >/dev/null; }
+stop_etcd() { # cut etcd's connections and refuse new ones, as a killed etcd does
+	: >"$work/etcd.target"
+	kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true
+}
+ctl() { ETCDCTL_API=3 etcdctl --endpoints="$etcd_url" --dial-timeout=3s "$@" >/dev/null; }
 
-http_port=$("$tool" freeport); admin_port=$("$tool" freeport)
-gw="http://127.0.0.1:$http_port"
+start_gateway() {
+	local attempt
+	for attempt in 1 2 3; do
+		http_port=$("$tool" freeport); admin_port=$("$tool" freeport)
+		"$work/gateway" --etcdurl="$etcd_url" --etcdtimer=10000 --http-port="$http_port" \
+			--https-port=0 --admin-port="$admin_port" >"$work/gateway.log" 2>&1 & gw_pid=$!
+		if "$tool" waitlog "$work/gateway.log" 'gateway started' 20 "$gw_pid" >/dev/null; then
+			pids+=($gw_pid)
+			gw="http://127.0.0.1:$http_port"; admin="http://127.0.0.1:$admin_port"
+			return
+		fi
+		kill "$gw_pid" 2>/dev/null || true; wait "$gw_pid" 2>/dev/null || true
+		grep -q 'address already in use' "$work/gateway.log" || fail "gateway did not start"
+		mv "$work/gateway.log" "$work/gateway.port-taken.$attempt.log"
+	done
+	fail "gateway did not start: its ports were taken three times"
+}
+
 log "gateway starts BEFORE etcd (late etcd must be picked up)"
-"$work/gateway" --etcdurl="http://127.0.0.1:$etcd_client" --etcdtimer=10000 --http-port="$http_port" \
-	--https-port=0 --admin-port="$admin_port" >>"$work/gateway.log" 2>&1 & gw_pid=$!; pids+=($gw_pid)
-"$tool" wait "$gw/health" 10 || fail "gateway did not become healthy"
+start_gateway
 [ "$("$tool" get "$gw/petstore/v1/pet/1")" = default ] || fail "expected the default backend before etcd exists"
 
 start_etcd "$work/etcd-data"
@@ -95,7 +132,8 @@ ms=$("$tool" until "$gw/petstore/v1/pet/1" green 5) || fail "put not followed"
 log "etcdctl put petstore http://$green/v2 -> green in ${ms} ms"
 
 ctl put petstore "not a url"
-sleep 0.3
+# Once /status shows the value rejected, the gateway has handled it.
+"$tool" waitfor "$admin/status" '"value": "not a url"' 10 || fail "the invalid value was not rejected"
 [ "$("$tool" get "$gw/petstore/v1/pet/1")" = green ] || fail "an invalid value replaced the good one"
 grep -q 'not a url' "$work/gateway.log" || fail "the invalid value was not logged"
 log "invalid value ignored and logged; still green"
@@ -107,10 +145,11 @@ log "etcdctl del petstore -> default in ${ms} ms"
 ctl put petstore "http://$blue/v2"
 "$tool" until "$gw/petstore/v1/pet/1" blue 5 >/dev/null || fail "put not followed"
 log "stopping etcd: the last good URL (blue) must stay"
-kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true
-sleep 1
+stop_etcd
+# Once /status shows etcd disconnected, the gateway has seen the outage.
+"$tool" waitfor "$admin/status" '"connected": false' 10 || fail "the gateway did not notice etcd's outage"
 [ "$("$tool" get "$gw/petstore/v1/pet/1")" = blue ] || fail "etcd outage changed the route"
-curl -fsS "http://127.0.0.1:$admin_port/status" >"$work/status.json" || fail "admin /status not served"
+curl -fsS "$admin/status" >"$work/status.json" || fail "admin /status not served"
 grep -q '"petstore"' "$work/status.json" || fail "/status does not show the key"
 
 log "restarting etcd with the same data, then changing the key"

@@ -1,24 +1,34 @@
 // Command e2etool is the small helper the end-to-end shell scripts use for
-// what bash does badly: loopback backends, free ports and bounded polling.
+// what bash does badly: loopback backends, ports and bounded polling.
 //
-//	e2etool freeport                      print a free TCP port on 127.0.0.1
-//	e2etool backend NAME ADDRFILE [ADDR]  serve {"backend":NAME,"path":...}; write host:port to ADDRFILE
-//	e2etool wait URL [SECONDS]            poll URL until it answers 200
-//	e2etool until URL NAME [SECONDS]      poll URL until backend NAME answers; print the milliseconds it took
-//	e2etool get URL                       print the backend name that answered URL
+//	e2etool freeport                        print a TCP port on 127.0.0.1 that was free a moment ago
+//	e2etool backend NAME ADDRFILE [ADDR]    serve {"backend":NAME,"path":...}; write host:port to ADDRFILE
+//	e2etool relay ADDRFILE TARGETFILE       hold a port, write its host:port to ADDRFILE, and relay
+//	                                        connections to the host:port in TARGETFILE; refuse them
+//	                                        while TARGETFILE is missing or empty
+//	e2etool wait URL [SECONDS]              poll URL until it answers 200
+//	e2etool waitfor URL TEXT [SECONDS]      poll URL until its body contains TEXT
+//	e2etool waitlog FILE TEXT [SECONDS [PID]]  poll FILE until a line contains TEXT and print that line;
+//	                                        fail at once if process PID has exited
+//	e2etool until URL NAME [SECONDS]        poll URL until backend NAME answers; print the milliseconds it took
+//	e2etool get URL                         print the backend name that answered URL
 package main
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/micro-gw/micro-gw/internal/loopback"
 )
 
 func main() {
@@ -79,6 +89,41 @@ func run(args []string) error {
 		if err != nil && !isClosed(err) {
 			return err
 		}
+	case "relay":
+		if len(args) < 3 {
+			return fmt.Errorf("usage: e2etool relay ADDRFILE TARGETFILE")
+		}
+		return relay(args[1], args[2])
+	case "waitfor":
+		if len(args) < 3 {
+			return fmt.Errorf("usage: e2etool waitfor URL TEXT [SECONDS]")
+		}
+		deadline := time.Now().Add(seconds(3))
+		var last string
+		for time.Now().Before(deadline) {
+			if resp, err := client.Get(args[1]); err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if last = string(b); strings.Contains(last, args[2]) {
+					return nil
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return fmt.Errorf("%s did not show %q in time; last answer:\n%s", args[1], args[2], last)
+	case "waitlog":
+		if len(args) < 3 {
+			return fmt.Errorf("usage: e2etool waitlog FILE TEXT [SECONDS [PID]]")
+		}
+		pid := 0
+		if len(args) > 4 {
+			pid, _ = strconv.Atoi(args[4])
+		}
+		line, err := waitLog(args[1], args[2], seconds(3), pid)
+		if err != nil {
+			return err
+		}
+		fmt.Println(line)
 	case "wait":
 		deadline := time.Now().Add(seconds(2))
 		for time.Now().Before(deadline) {
@@ -113,6 +158,65 @@ func run(args []string) error {
 		return fmt.Errorf("unknown command %q", args[0])
 	}
 	return nil
+}
+
+// relay serves a loopback.Relay whose target follows the content of
+// targetFile, until SIGTERM.
+func relay(addrFile, targetFile string) error {
+	r, err := loopback.NewRelay()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := os.WriteFile(addrFile, []byte(r.Addr()), 0o644); err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	current := ""
+	for {
+		select {
+		case <-sig:
+			return nil
+		case <-tick.C:
+		}
+		b, err := os.ReadFile(targetFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if target := strings.TrimSpace(string(b)); target != current {
+			if err := r.SetTarget(target); err != nil {
+				return err
+			}
+			current = target
+		}
+	}
+}
+
+// waitLog polls file until a line contains text and returns it; it fails
+// after d, or as soon as process pid (when not 0) has exited.
+func waitLog(file, text string, d time.Duration, pid int) (string, error) {
+	deadline := time.Now().Add(d)
+	for {
+		b, err := os.ReadFile(file)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, text) {
+				return line, nil
+			}
+		}
+		if pid > 0 && syscall.Kill(pid, 0) != nil {
+			return "", fmt.Errorf("process %d exited before %s showed %q", pid, file, text)
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("%s did not show %q within %v", file, text, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func get(u string) (string, error) {
