@@ -42,7 +42,7 @@ var client = &http.Client{Timeout: 3 * time.Second}
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: e2etool freeport|backend|wait|until|get ...")
+		return fmt.Errorf("usage: e2etool freeport|backend|relay|wait|waitfor|waitlog|until|get ...")
 	}
 	seconds := func(i int) time.Duration {
 		if len(args) > i {
