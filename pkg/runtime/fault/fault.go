@@ -48,4 +48,8 @@ var (
 	BackendTimeout     = New(504, 101504, "Runtime Error", "Connection timed out")
 	NoEndpoint         = New(503, 101505, "Runtime Error", "No usable endpoint is configured for this resource")
 	RequestTimeout     = New(408, 408, "Request Timeout", "The client did not send the request in time")
+	// BadBody answers a request whose body could not be read: malformed
+	// chunked encoding, a forbidden trailer, or fewer bytes than its
+	// Content-Length. It is the client's fault, never the backend's.
+	BadBody = New(400, 400, "Bad Request", "The request body is malformed or incomplete; send it again with valid framing (Content-Length or chunked encoding)")
 )

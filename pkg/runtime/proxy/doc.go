@@ -69,6 +69,19 @@
 // that could not get a connection at all, whose body was not read yet, so
 // it may still go to the next URL.
 //
+// # The client's faults
+//
+// A request body is read while it is sent to the backend, so an attempt
+// can fail on either side. When reading the client's body failed
+// (malformed chunks, a forbidden trailer, fewer bytes than its
+// Content-Length, a client that went away or stalled), the client gets 400
+// (408 for a stall) and its connection is closed; the attempt is not
+// retried, does not mark a URL down, does not count for the circuit
+// breaker, and is logged at debug level only. Only failures of the backend
+// exchange itself count against a backend. A Connection header naming
+// Content-Length or Transfer-Encoding is not allowed to remove them: the
+// body keeps its framing.
+//
 // # Circuit breaker
 //
 // One breaker per endpoint list. Failures are connection errors, timeouts

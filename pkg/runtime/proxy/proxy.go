@@ -262,11 +262,18 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	if http10 {
 		resp = fasthttp.AcquireResponse()
 	}
-	if err := up.client.DoTimeout(req, resp, rt.timeout); err != nil {
+	body := watchBody(req)
+	err := up.client.DoTimeout(req, resp, rt.timeout)
+	bodyErr := body.failed()
+	body.release(req)
+	switch {
+	case bodyErr != nil:
+		p.clientFailed(ctx, rt, bodyErr, http10, resp)
+	case err != nil:
 		p.fail(ctx, rt, up, err, http10, resp)
-		return up.target.Raw
+	default:
+		respond(ctx, rt, resp, http10)
 	}
-	respond(ctx, rt, resp, http10)
 	return up.target.Raw
 }
 
@@ -484,7 +491,7 @@ func removeHopHeaders(h header, s hopSet) {
 		for len(tokens) > 0 {
 			var tok []byte
 			tok, tokens = nextToken(tokens)
-			if before := s; len(tok) > 0 && !equalFoldBytes(tok, "close") {
+			if before := s; len(tok) > 0 && !equalFoldBytes(tok, "close") && !framing(tok) {
 				if s.add(tok); s == before {
 					delHeader(h, tok)
 				}
@@ -496,6 +503,14 @@ func removeHopHeaders(h header, s hopSet) {
 			h.Del(k)
 		}
 	}
+}
+
+// framing reports whether a Connection token names a header that frames
+// the message. fasthttp reads the framing from these headers and writes it
+// anew, so deleting one would cut a body from its length: the token is
+// ignored.
+func framing(tok []byte) bool {
+	return equalFoldBytes(tok, fasthttp.HeaderContentLength) || equalFoldBytes(tok, fasthttp.HeaderTransferEncoding)
 }
 
 // delHeader deletes key from h, calling the concrete method so that key

@@ -108,9 +108,7 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 			}()
 			body.B = slices.Grow(body.B[:0], cl)[:cl]
 			if _, err := io.ReadFull(req.BodyStream(), body.B); err != nil {
-				p.log.Debug("reading request body failed", "client", ctx.RemoteIP().String(), "error", err)
-				ctx.SetConnectionClose()
-				p.answerFault(ctx, rt, fault.BadRequest)
+				p.clientFailed(ctx, rt, err, false, nil)
 				return ""
 			}
 			req.SetBodyRaw(body.B)
@@ -151,9 +149,21 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		m := &l.members[i]
 		up := m.upstream()
 		setBackendURI(req, up, rest.B)
+		body := watchBody(req)
 		err := up.client.DoTimeout(req, resp, rt.timeout)
+		bodyErr := body.failed()
+		body.release(req)
 		now = clock()
 
+		if bodyErr != nil {
+			// The client's fault: the backend is neither marked down nor
+			// counted, and a trial it held goes back to the breaker.
+			if trial {
+				pol.breaker.untry()
+			}
+			p.clientFailed(ctx, rt, bodyErr, http10, resp)
+			return up.target.Raw
+		}
 		if err != nil {
 			if len(l.members) > 1 {
 				m.failed(now)
