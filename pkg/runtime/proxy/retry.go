@@ -83,16 +83,16 @@ func (s *statusSet) has(code int) bool {
 
 // serveList forwards a request whose endpoint list balances, fails over,
 // retries or has a circuit breaker (see the package doc for the rules).
-func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) string {
+func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path []byte) string {
 	pol := rt.policy
 	req := &ctx.Request
 
-	// Each attempt's path is its target's followed by rest: the path after
-	// the base path, as received. The URI's path is rewritten by each
-	// attempt, so rest is a copy.
+	// Each attempt's path is its target's followed by rest: path, the
+	// forwarded path after the base path. It may point into the URI's path,
+	// which each attempt rewrites, so rest is a copy.
 	rest := bytebufferpool.Get()
 	defer bytebufferpool.Put(rest)
-	rest.B = append(rest.B[:0], path[rt.prefix:]...)
+	rest.B = append(rest.B[:0], path...)
 
 	// Content-Length -1 is a chunked body; 0 and -2 (a GET or HEAD without
 	// either header) are none.
@@ -127,7 +127,7 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		}
 	}
 
-	http10 := prepareRequest(ctx)
+	http10 := prepareRequest(ctx, hops)
 	resp := &ctx.Response
 	if http10 {
 		resp = fasthttp.AcquireResponse()
