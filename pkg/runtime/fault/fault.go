@@ -59,6 +59,10 @@ var (
 	BadPath = New(400, 400, "Bad Request", "The request path contains an encoded NUL (%00) or a '%' not followed by two hexadecimal digits")
 	// BadHeaderName refuses a header whose name has a space in it.
 	BadHeaderName = New(400, 400, "Bad Request", "A request header name contains a space; header names are single tokens")
+	// BareLineFeed refuses a request header block that ends with a bare LF
+	// instead of CRLF, which fasthttp would otherwise wait on until the
+	// client read timeout.
+	BareLineFeed = New(400, 400, "Bad Request", "The request header must end with an empty line terminated by CRLF (\\r\\n), not a bare LF")
 	// VersionNotSupported answers a request line whose version is not HTTP/1.x.
 	VersionNotSupported = New(505, 505, "HTTP Version Not Supported", "The gateway speaks HTTP/1.0 and HTTP/1.1; send the request as HTTP/1.1")
 )

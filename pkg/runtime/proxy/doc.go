@@ -22,7 +22,9 @@
 // /café; the path is forwarded as received, except that escapes of
 // unreserved characters (letters, digits, - . _ ~) are decoded. A client's
 // Forwarded header is removed; X-Forwarded-For (appended to), -Host and
-// -Proto are set.
+// -Proto are set. A header block ended by a bare LF, on which fasthttp
+// would wait until the client read timeout, gets 400 at once on plain-text
+// connections from Listener (listener.go).
 //
 // # Endpoint lists
 //

@@ -183,7 +183,9 @@ func joinPath(base, path string) string {
 
 // NewServer returns a fasthttp server for p, configured for proxying:
 // streamed request bodies, the header limit, idle timeouts, the gateway's
-// fault bodies for malformed requests.
+// fault bodies for malformed requests. Its ConnState hook tells the
+// connections of Listener where requests start (headScan); a caller
+// adding its own hook must call the one set here too.
 func (p *Proxy) NewServer() *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:                      p.Handler,
@@ -199,6 +201,7 @@ func (p *Proxy) NewServer() *fasthttp.Server {
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
 		SecureErrorLogMessage:        true,
+		ConnState:                    connState,
 		Logger:                       fasthttpLogger{p.log},
 	}
 }
@@ -629,6 +632,9 @@ func (p *Proxy) errorHandler(ctx *fasthttp.RequestCtx, err error) {
 		writeFault(ctx, fault.HeaderTooLarge)
 	case isTimeout(err):
 		writeFault(ctx, fault.RequestTimeout)
+	case errors.Is(err, errBareLF):
+		p.log.Debug("malformed request", "client", ctx.RemoteIP().String(), "error", err)
+		writeFault(ctx, fault.BareLineFeed)
 	default:
 		p.log.Debug("malformed request", "client", ctx.RemoteIP().String(), "error", err)
 		writeFault(ctx, fault.BadRequest)

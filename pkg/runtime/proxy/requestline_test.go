@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -216,4 +217,87 @@ func TestClientForwardedHeaderIsRemoved(t *testing.T) {
 	}
 }
 
-var _ = time.Second
+// TestBareLFHeaderGetsImmediate400: a header block ended by a bare LF made
+// fasthttp wait for a CRLF CRLF until the client read timeout (60 s), then
+// answer 408. It gets 400 at once: rawRoundTrip gives up after 10 s, and
+// the read timeout here is longer.
+func TestBareLFHeaderGetsImmediate400(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{ClientReadTimeout: time.Minute})
+	for _, req := range []string{
+		"GET /petstore/v1/pet/1 HTTP/1.1\nHost: x\n\n",
+		"GET /petstore/v1/pet/1 HTTP/1.1\r\nHost: x\r\n\n",
+		"GET /petstore/v1/pet/1 HTTP/1.1\nHost: x\n\r\n",
+		"GET /petstore/v1/pet/1 HTTP/1.1\r\nHost: x\r\nX-A: 1\n\r\n",
+		"GET /petstore/v1/pet/1 HTTP/1.0\n\n",
+		"\nGET /petstore/v1/pet/1 HTTP/1.1\nHost: x\n\n",
+		"POST /petstore/v1/pet HTTP/1.1\nHost: x\nContent-Length: 5\n\nhello",
+	} {
+		start := time.Now()
+		resp := rawRoundTrip(t, gw.url, req)
+		if !strings.HasPrefix(resp, "HTTP/1.1 400 ") || !strings.HasSuffix(resp, string(fault.BareLineFeed.Body)) {
+			t.Errorf("%q: got %q after %v, want 400 at once", req, resp, time.Since(start))
+		}
+	}
+	if n := rec.count(); n != 0 {
+		t.Errorf("the backend got %d bare-LF requests", n)
+	}
+}
+
+// TestBareLFCheckSparesValidRequests: requests fasthttp accepts (a header
+// line ending in LF inside a CRLF-terminated block, empty lines before the
+// request line, bodies full of LFs, keep-alive and pipelined requests)
+// are served, and a bare-LF request after good ones on the same
+// connection still gets 400 at once.
+func TestBareLFCheckSparesValidRequests(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{ClientReadTimeout: time.Minute})
+	c, err := net.Dial("tcp", strings.TrimPrefix(gw.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	exchange := func(req string, wantStatus int) {
+		t.Helper()
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", req, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != wantStatus {
+			t.Fatalf("%q: got %d, want %d", req, resp.StatusCode, wantStatus)
+		}
+	}
+	// Bodies larger than a read, so that the gateway reads them in pieces
+	// after the header block.
+	body := strings.Repeat("a\n\nb\r\n\n", 20000)
+	exchange("GET /petstore/v1/pet/1 HTTP/1.1\r\nHost: x\nX-A: 1\r\n\r\n", 200)
+	exchange("\r\nGET /petstore/v1/pet/1 HTTP/1.1\r\nHost: x\r\n\r\n", 200)
+	exchange("POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nContent-Length: "+itoa(int64(len(body)))+"\r\n\r\n"+body, 200)
+	exchange("POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"+
+		itoaHex(len(body))+"\r\n"+body+"\r\n0\r\n\r\n", 200)
+	// Two pipelined requests in one write, the second with a body.
+	if _, err := io.WriteString(c, "GET /petstore/v1/pet/1 HTTP/1.1\r\nHost: x\r\n\r\n"+
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nContent-Length: "+itoa(int64(len(body)))+"\r\n\r\n"+body); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("pipelined: %v %v", resp, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+	exchange("GET /petstore/v1/pet/1 HTTP/1.1\nHost: x\n\n", 400)
+	if n := rec.count(); n != 6 {
+		t.Errorf("backend got %d requests, want 6", n)
+	}
+}
+
+func itoaHex(n int) string { return strings.ToUpper(strconv.FormatInt(int64(n), 16)) }
