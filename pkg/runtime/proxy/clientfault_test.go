@@ -262,3 +262,25 @@ func TestBadBodyGivesBackBreakerTrial(t *testing.T) {
 		t.Fatalf("after the bad trial: got %d %q, want the next request to be the trial, answered 200", status, body)
 	}
 }
+
+// lastAttr returns the value of attribute key in the last record with
+// message msg, as a string.
+func (l *logRecorder) lastAttr(msg, key string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.records) - 1; i >= 0; i-- {
+		if l.records[i].Message != msg {
+			continue
+		}
+		v := ""
+		l.records[i].Attrs(func(a slog.Attr) bool {
+			if a.Key == key {
+				v = a.Value.String()
+				return false
+			}
+			return true
+		})
+		return v
+	}
+	return ""
+}

@@ -52,6 +52,8 @@ type Options struct {
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	Logger    *slog.Logger
+	// clock replaces the package's clock for the warning rate limit (tests).
+	clock func() int64
 }
 
 func (o *Options) setDefaults() {
@@ -78,6 +80,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.clock == nil {
+		o.clock = clock
 	}
 }
 
@@ -382,10 +387,15 @@ func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http1
 	}
 }
 
-// fail answers the client with the fault for a backend error.
+// fail answers the client with the fault for a backend error, and logs it:
+// at most one warning per backend per failLogInterval, which counts the
+// failures not logged since the previous one, so that a dead backend under
+// load cannot flood the log.
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, rt *route, up *upstream, err error, http10 bool, resp *fasthttp.Response) {
 	f := classify(err)
-	p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err)
+	if ok, suppressed := up.failLog.allow(p.opts.clock()); ok {
+		p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err, "suppressed", suppressed)
+	}
 	if http10 {
 		fasthttp.ReleaseResponse(resp)
 	}
