@@ -22,6 +22,8 @@ import (
 type logRecorder struct {
 	mu      sync.Mutex
 	records []slog.Record
+	// logged, when set, gets each record's message (without blocking).
+	logged chan string
 }
 
 func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
@@ -31,6 +33,12 @@ func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.records = append(l.records, r.Clone())
+	if l.logged != nil {
+		select {
+		case l.logged <- r.Message:
+		default:
+		}
+	}
 	return nil
 }
 

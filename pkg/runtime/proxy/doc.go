@@ -76,6 +76,10 @@
 // are spent, the client gets the last answer: the backend's response, or
 // the fault of the last failure.
 //
+// A retry wait ends early when the server shuts down, or when the client
+// closes its connection (on Linux and the BSDs, where the socket can be
+// peeked at): the client then gets the last answer at once.
+//
 // A request is sent again only when that is safe: it has no body, or its
 // body was buffered. The body is buffered (at most 64 KiB, Content-Length
 // known) only for lists that may send a request twice (a retryConfig, or

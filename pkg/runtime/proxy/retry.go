@@ -180,10 +180,13 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path
 				continue
 			case again && retries > 0:
 				p.log.Debug("backend failed; retrying", "upstream", up.target.Raw, "error", err)
-				time.Sleep(pol.retry.wait(n))
-				n++
-				retries--
-				continue
+				if p.pause(ctx, pol.retry.wait(n)) {
+					n++
+					retries--
+					continue
+				}
+				p.log.Debug("retry wait cut short: shutting down, or the client left", "upstream", up.target.Raw)
+				ctx.SetConnectionClose()
 			}
 			p.fail(ctx, rt, up, err, http10, resp)
 			return up.target.Raw
@@ -196,11 +199,16 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path
 		}
 		if retries > 0 && replayable && pol.retry.codes.has(status) && !pol.open() {
 			p.log.Debug("backend answered a retry status; retrying", "upstream", up.target.Raw, "status", status)
-			resp.CloseBodyStream() //nolint:errcheck // the answer is dropped
-			time.Sleep(pol.retry.wait(n))
-			n++
-			retries--
-			continue
+			// The answer is kept through the wait: if the wait is cut
+			// short, it is the client's answer.
+			if p.pause(ctx, pol.retry.wait(n)) {
+				resp.CloseBodyStream() //nolint:errcheck // the answer is dropped
+				n++
+				retries--
+				continue
+			}
+			p.log.Debug("retry wait cut short: shutting down, or the client left", "upstream", up.target.Raw)
+			ctx.SetConnectionClose()
 		}
 		respond(ctx, rt, resp, http10)
 		return up.target.Raw
