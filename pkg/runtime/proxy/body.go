@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/micro-gw/micro-gw/pkg/runtime/fault"
@@ -90,7 +91,9 @@ func (b *bodyReader) release(req *fasthttp.Request) {
 // closed, since the rest of the body cannot be found. It is logged at
 // debug level: the client's fault says nothing about the backend.
 func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, rt *route, err error, http10 bool, resp *fasthttp.Response) {
-	p.log.Debug("reading the request body failed", "client", ctx.RemoteIP().String(), "error", err)
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		p.log.Debug("reading the request body failed", "client", ctx.RemoteIP().String(), "error", err)
+	}
 	if http10 {
 		fasthttp.ReleaseResponse(resp)
 	}

@@ -262,7 +262,9 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	match, fwd, b, f := cleanPath(buf.B[:0], path, p.opts.KeepEscapedSlashes)
 	buf.B = b
 	if f != nil {
-		p.log.Debug("request path refused", "client", ctx.RemoteIP().String(), "path", string(path), "status", f.Status)
+		if p.log.Enabled(ctx, slog.LevelDebug) {
+			p.log.Debug("request path refused", "client", ctx.RemoteIP().String(), "path", string(path), "status", f.Status)
+		}
 		writeFault(ctx, f)
 		return ""
 	}
