@@ -56,6 +56,7 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 		clientIdle      = fs.Duration("client-idle-timeout", 90*time.Second, "close keep-alive client connections idle this long")
 		clientRead      = fs.Duration("client-read-timeout", 60*time.Second, "longest time to read one whole request (headers and body) from a client")
 		clientWrite     = fs.Duration("client-write-timeout", 60*time.Second, "longest time to write one whole response to a client")
+		escapedSlashes  = fs.String("escaped-slashes", "reject", "request paths with an encoded slash or backslash (%2F, %5C): reject (400) or keep (forward them; a backend that decodes them may serve paths outside the API)")
 		etcdURL         = fs.String("etcdurl", "", "etcd member URL(s), http:// or https://, comma-separated; enables etcd(key, default) endpoints")
 		etcdTimer       = fs.Int("etcdtimer", 10000, "period in milliseconds of the full re-read of every etcd key (a watch delivers changes at once)")
 		etcdUser        = fs.String("etcdusername", "", "etcd user name")
@@ -123,6 +124,13 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 		}
 		if *maxHeaderBytes < 1024 {
 			return c, fmt.Errorf("--max-header-bytes=%d: must be at least 1024", *maxHeaderBytes)
+		}
+		switch *escapedSlashes {
+		case "reject":
+		case "keep":
+			c.Proxy.KeepEscapedSlashes = true
+		default:
+			return c, fmt.Errorf("--escaped-slashes=%q: use reject or keep", *escapedSlashes)
 		}
 		if *maxConns <= 0 {
 			return c, fmt.Errorf("--max-conns-per-host=%d: must be positive", *maxConns)

@@ -48,4 +48,21 @@ var (
 	BackendTimeout     = New(504, 101504, "Runtime Error", "Connection timed out")
 	NoEndpoint         = New(503, 101505, "Runtime Error", "No usable endpoint is configured for this resource")
 	RequestTimeout     = New(408, 408, "Request Timeout", "The client did not send the request in time")
+	// BadBody answers a request whose body could not be read: malformed
+	// chunked encoding, a forbidden trailer, or fewer bytes than its
+	// Content-Length. It is the client's fault, never the backend's.
+	BadBody = New(400, 400, "Bad Request", "The request body is malformed or incomplete; send it again with valid framing (Content-Length or chunked encoding)")
+	// EncodedSlash refuses a path with %2F or %5C: a backend that decodes
+	// them would see segments the gateway did not route, such as "..".
+	EncodedSlash = New(400, 400, "Bad Request", "The request path contains an encoded slash or backslash (%2F or %5C), which the gateway refuses: a backend decoding it could serve a path outside the API. Send the path without them")
+	// BadPath refuses a path with an encoded NUL or a malformed escape.
+	BadPath = New(400, 400, "Bad Request", "The request path contains an encoded NUL (%00) or a '%' not followed by two hexadecimal digits")
+	// BadHeaderName refuses a header whose name has a space in it.
+	BadHeaderName = New(400, 400, "Bad Request", "A request header name contains a space; header names are single tokens")
+	// BareLineFeed refuses a request header block that ends with a bare LF
+	// instead of CRLF, which fasthttp would otherwise wait on until the
+	// client read timeout.
+	BareLineFeed = New(400, 400, "Bad Request", "The request header must end with an empty line terminated by CRLF (\\r\\n), not a bare LF")
+	// VersionNotSupported answers a request line whose version is not HTTP/1.x.
+	VersionNotSupported = New(505, 505, "HTTP Version Not Supported", "The gateway speaks HTTP/1.0 and HTTP/1.1; send the request as HTTP/1.1")
 )

@@ -110,6 +110,13 @@ func (b *breaker) allow(now int64) (ok, trial bool) {
 	return false, false
 }
 
+// untry gives back a trial that never reached the backend (the client's
+// request was at fault): the breaker is open again with its reset time
+// already over, so the next request is the trial.
+func (b *breaker) untry() {
+	b.state.CompareAndSwap(halfOpen, open)
+}
+
 // record counts one attempt's outcome. A trial's outcome closes or reopens
 // the breaker; outcomes of requests let through before it opened are
 // ignored while it is not closed.

@@ -11,6 +11,21 @@
 // once; a larger one, or one of unknown length, streams to the client, and
 // its connection returns once the body has been written (transport.go).
 //
+// # Request checks
+//
+// Before routing, a request line whose version is not HTTP/1.x gets 505,
+// and a header name with a space in it 400. A path with percent-escapes is
+// checked and normalized: an escaped slash or backslash (%2F, %5C) gets
+// 400 unless --escaped-slashes=keep, an escaped NUL or a malformed escape
+// always does; routes are matched against the path with its escapes
+// decoded (but those of '/', '\', NUL and '%'), so /caf%C3%A9 reaches
+// /café; the path is forwarded as received, except that escapes of
+// unreserved characters (letters, digits, - . _ ~) are decoded. A client's
+// Forwarded header is removed; X-Forwarded-For (appended to), -Host and
+// -Proto are set. A header block ended by a bare LF, on which fasthttp
+// would wait until the client read timeout, gets 400 at once on plain-text
+// connections from Listener (listener.go).
+//
 // # Endpoint lists
 //
 // A resource is served by its operation's x-wso2-production-endpoints, else
@@ -61,6 +76,10 @@
 // are spent, the client gets the last answer: the backend's response, or
 // the fault of the last failure.
 //
+// A retry wait ends early when the server shuts down, or when the client
+// closes its connection (on Linux and the BSDs, where the socket can be
+// peeked at): the client then gets the last answer at once.
+//
 // A request is sent again only when that is safe: it has no body, or its
 // body was buffered. The body is buffered (at most 64 KiB, Content-Length
 // known) only for lists that may send a request twice (a retryConfig, or
@@ -68,6 +87,19 @@
 // is never replayed, whatever the method; the one exception is a request
 // that could not get a connection at all, whose body was not read yet, so
 // it may still go to the next URL.
+//
+// # The client's faults
+//
+// A request body is read while it is sent to the backend, so an attempt
+// can fail on either side. When reading the client's body failed
+// (malformed chunks, a forbidden trailer, fewer bytes than its
+// Content-Length, a client that went away or stalled), the client gets 400
+// (408 for a stall) and its connection is closed; the attempt is not
+// retried, does not mark a URL down, does not count for the circuit
+// breaker, and is logged at debug level only. Only failures of the backend
+// exchange itself count against a backend. A Connection header naming
+// Content-Length or Transfer-Encoding is not allowed to remove them: the
+// body keeps its framing.
 //
 // # Circuit breaker
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/runtime/fault"
 	"github.com/micro-gw/micro-gw/pkg/runtime/router"
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 )
 
@@ -42,9 +43,17 @@ type Options struct {
 	// it, so a client that stalls cannot hold a connection, a goroutine and
 	// a backend connection forever. Default 60s each, as the backend timeout.
 	ClientReadTimeout, ClientWriteTimeout time.Duration
+	// KeepEscapedSlashes forwards request paths holding an encoded slash or
+	// backslash (%2F, %5C) instead of refusing them with 400. A backend
+	// that decodes them may then serve paths outside the API: "1%2F..%2F..%2Fadmin"
+	// matches /pet/{petId} yet reaches the backend's /admin. An encoded NUL
+	// is refused either way.
+	KeepEscapedSlashes bool
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	Logger    *slog.Logger
+	// clock replaces the package's clock for the warning rate limit (tests).
+	clock func() int64
 }
 
 func (o *Options) setDefaults() {
@@ -72,6 +81,9 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.clock == nil {
+		o.clock = clock
+	}
 }
 
 // Bind returns the Binding for one endpoint entry: a fixed one for a plain
@@ -88,8 +100,9 @@ type Proxy struct {
 
 // route is what a matched resource needs to forward a request.
 type route struct {
-	// prefix is the length of the base path stripped from the request path.
-	prefix int
+	// base is the number of segments of the API's base path, which is
+	// stripped from the request path.
+	base int
 	// balancer serves a plain endpoint (one URL, no retries, no breaker);
 	// policy any other endpoint list (see balance.go). At most one is set.
 	balancer Balancer
@@ -124,10 +137,7 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 	var entries []router.Entry[*route]
 	for i := range g.APIs {
 		api := &g.APIs[i]
-		prefix := len(api.BasePath)
-		if api.BasePath == "/" {
-			prefix = 0
-		}
+		base := segments(api.BasePath)
 		c := newCORS(api.CORS)
 		if c != nil && len(api.CORS.AllowOrigins) == 0 {
 			p.log.Warn("x-wso2-cors is enabled with no accessControlAllowOrigins, so no origin gets CORS headers", "api", api.Title)
@@ -145,7 +155,7 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			if sandbox == nil {
 				sandbox = api.Sandbox
 			}
-			rt := &route{prefix: prefix, timeout: opts.Timeout, cors: c}
+			rt := &route{base: base, timeout: opts.Timeout, cors: c}
 			if rt.sandbox, err = set(sandbox); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
 			}
@@ -178,7 +188,9 @@ func joinPath(base, path string) string {
 
 // NewServer returns a fasthttp server for p, configured for proxying:
 // streamed request bodies, the header limit, idle timeouts, the gateway's
-// fault bodies for malformed requests.
+// fault bodies for malformed requests. Its ConnState hook tells the
+// connections of Listener where requests start (headScan); a caller
+// adding its own hook must call the one set here too.
 func (p *Proxy) NewServer() *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:                      p.Handler,
@@ -194,6 +206,7 @@ func (p *Proxy) NewServer() *fasthttp.Server {
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
 		SecureErrorLogMessage:        true,
+		ConnState:                    connState,
 		Logger:                       fasthttpLogger{p.log},
 	}
 }
@@ -222,6 +235,18 @@ var healthBody = []byte(`{"status":"healthy"}`)
 
 // serve answers ctx and returns the backend URL it used, if any.
 func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
+	h := &ctx.Request.Header
+	if !h.IsHTTP11() && !http1(h.Protocol()) {
+		ctx.SetConnectionClose()
+		writeFault(ctx, fault.VersionNotSupported)
+		return ""
+	}
+	hops, ok := requestHops(h)
+	if !ok {
+		ctx.SetConnectionClose()
+		writeFault(ctx, fault.BadHeaderName)
+		return ""
+	}
 	path := ctx.Request.URI().PathOriginal()
 	method := ctx.Method()
 	if string(path) == "/health" && (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead) {
@@ -229,7 +254,35 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 		ctx.SetBody(healthBody)
 		return ""
 	}
-	rt, allow, found := p.routes.Lookup(method, path)
+	if bytes.IndexByte(path, '%') < 0 {
+		return p.route(ctx, hops, path, path)
+	}
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	match, fwd, b, f := cleanPath(buf.B[:0], path, p.opts.KeepEscapedSlashes)
+	buf.B = b
+	if f != nil {
+		if p.log.Enabled(ctx, slog.LevelDebug) {
+			p.log.Debug("request path refused", "client", ctx.RemoteIP().String(), "path", string(path), "status", f.Status)
+		}
+		writeFault(ctx, f)
+		return ""
+	}
+	return p.route(ctx, hops, match, fwd)
+}
+
+// http1 reports whether a request line's version, "HTTP/d.d" as fasthttp
+// checked, is HTTP/1.x. nginx also serves 1.2 to 1.9; fasthttp serves every
+// version but 1.1 as 1.0, which any 1.x client can read.
+func http1(proto []byte) bool {
+	return len(proto) == len("HTTP/1.1") && proto[5] == '1'
+}
+
+// route forwards a request whose path, match to find its route and fwd to
+// forward, the checks above have passed.
+func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) string {
+	method := ctx.Method()
+	rt, allow, found := p.routes.Lookup(method, match)
 	if !found {
 		if allow == "" {
 			writeFault(ctx, fault.NotFound)
@@ -242,8 +295,9 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	if rt.cors != nil && rt.cors.intercept(ctx, rt) {
 		return ""
 	}
+	rest := skipSegments(fwd, rt.base)
 	if rt.policy != nil {
-		return p.serveList(ctx, rt, path)
+		return p.serveList(ctx, rt, hops, rest)
 	}
 	var be *Backend
 	if rt.balancer != nil {
@@ -255,27 +309,34 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	}
 	up := be.upstream()
 	req := &ctx.Request
-	http10 := prepareRequest(ctx)
-	setBackendURI(req, up, path[rt.prefix:])
+	http10 := prepareRequest(ctx, hops)
+	setBackendURI(req, up, rest)
 
 	resp := &ctx.Response
 	if http10 {
 		resp = fasthttp.AcquireResponse()
 	}
-	if err := up.client.DoTimeout(req, resp, rt.timeout); err != nil {
+	body := watchBody(req)
+	err := up.client.DoTimeout(req, resp, rt.timeout)
+	bodyErr := body.failed()
+	body.release(req)
+	switch {
+	case bodyErr != nil:
+		p.clientFailed(ctx, rt, bodyErr, http10, resp)
+	case err != nil:
 		p.fail(ctx, rt, up, err, http10, resp)
-		return up.target.Raw
+	default:
+		respond(ctx, rt, resp, http10)
 	}
-	respond(ctx, rt, resp, http10)
 	return up.target.Raw
 }
 
 // prepareRequest rewrites the client's request for the backend, except its
 // URI: hop-by-hop headers, HTTP/1.1, X-Forwarded-*. It reports whether the
 // client spoke HTTP/1.0.
-func prepareRequest(ctx *fasthttp.RequestCtx) (http10 bool) {
+func prepareRequest(ctx *fasthttp.RequestCtx, hops hopSet) (http10 bool) {
 	h := &ctx.Request.Header
-	removeHopHeaders(h, requestHops(h))
+	removeHopHeaders(h, hops)
 	h.ResetConnectionClose()
 	http10 = !h.IsHTTP11()
 	if http10 {
@@ -328,10 +389,15 @@ func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http1
 	}
 }
 
-// fail answers the client with the fault for a backend error.
+// fail answers the client with the fault for a backend error, and logs it:
+// at most one warning per backend per failLogInterval, which counts the
+// failures not logged since the previous one, so that a dead backend under
+// load cannot flood the log.
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, rt *route, up *upstream, err error, http10 bool, resp *fasthttp.Response) {
 	f := classify(err)
-	p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err)
+	if ok, suppressed := up.failLog.allow(p.opts.clock()); ok {
+		p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err, "suppressed", suppressed)
+	}
 	if http10 {
 		fasthttp.ReleaseResponse(resp)
 	}
@@ -398,8 +464,15 @@ var hopHeaders = [...]string{
 	fasthttp.HeaderExpect,
 }
 
-// hopSet has bit i set when hopHeaders[i] is present.
+// hopSet has bit i set when hopHeaders[i] is present, and the forwarded
+// bit for a request's Forwarded header.
 type hopSet uint16
+
+// forwarded marks a client's Forwarded header (RFC 7239), which the
+// gateway removes: it would pass on, unchecked, whatever the client claims
+// about itself, while X-Forwarded-For, -Host and -Proto say what the
+// gateway saw.
+const forwarded hopSet = 1 << len(hopHeaders)
 
 // add adds key to s if it names a hop-by-hop header, in any case.
 func (s *hopSet) add(key []byte) {
@@ -431,10 +504,12 @@ func lower(c byte) byte {
 	return c
 }
 
-// requestHops returns the hop-by-hop headers of a request as received: one
-// pass over its raw header lines, without normalizing or parsing cookies.
-func requestHops(h *fasthttp.RequestHeader) hopSet {
-	var s hopSet
+// requestHops returns the hop-by-hop headers of a request as received, and
+// whether its header names are valid: one pass over its raw header lines,
+// without normalizing or parsing cookies. fasthttp accepts a name with a
+// space inside ("X Forwarded: 1"), which would reach the backend as
+// another header than the client meant (RFC 9112 §5.1 asks for 400).
+func requestHops(h *fasthttp.RequestHeader) (s hopSet, ok bool) {
 	raw := h.RawHeaders()
 	for len(raw) > 0 {
 		line := raw
@@ -445,10 +520,16 @@ func requestHops(h *fasthttp.RequestHeader) hopSet {
 		}
 		// A line starting with a space or a tab continues the previous one.
 		if i := bytes.IndexByte(line, ':'); i > 0 && line[0] != ' ' && line[0] != '\t' {
-			s.add(line[:i])
+			name := line[:i]
+			if bytes.IndexByte(name, ' ') >= 0 || bytes.IndexByte(name, '\t') >= 0 {
+				return s, false
+			}
+			if s.add(name); len(name) == len("Forwarded") && equalFoldBytes(name, "Forwarded") {
+				s |= forwarded
+			}
 		}
 	}
-	return s
+	return s, true
 }
 
 // responseHops returns the hop-by-hop headers of a backend's response.
@@ -484,7 +565,7 @@ func removeHopHeaders(h header, s hopSet) {
 		for len(tokens) > 0 {
 			var tok []byte
 			tok, tokens = nextToken(tokens)
-			if before := s; len(tok) > 0 && !equalFoldBytes(tok, "close") {
+			if before := s; len(tok) > 0 && !equalFoldBytes(tok, "close") && !framing(tok) {
 				if s.add(tok); s == before {
 					delHeader(h, tok)
 				}
@@ -496,6 +577,17 @@ func removeHopHeaders(h header, s hopSet) {
 			h.Del(k)
 		}
 	}
+	if s&forwarded != 0 {
+		h.Del("Forwarded")
+	}
+}
+
+// framing reports whether a Connection token names a header that frames
+// the message. fasthttp reads the framing from these headers and writes it
+// anew, so deleting one would cut a body from its length: the token is
+// ignored.
+func framing(tok []byte) bool {
+	return equalFoldBytes(tok, fasthttp.HeaderContentLength) || equalFoldBytes(tok, fasthttp.HeaderTransferEncoding)
 }
 
 // delHeader deletes key from h, calling the concrete method so that key
@@ -552,6 +644,9 @@ func (p *Proxy) errorHandler(ctx *fasthttp.RequestCtx, err error) {
 		writeFault(ctx, fault.HeaderTooLarge)
 	case isTimeout(err):
 		writeFault(ctx, fault.RequestTimeout)
+	case errors.Is(err, errBareLF):
+		p.log.Debug("malformed request", "client", ctx.RemoteIP().String(), "error", err)
+		writeFault(ctx, fault.BareLineFeed)
 	default:
 		p.log.Debug("malformed request", "client", ctx.RemoteIP().String(), "error", err)
 		writeFault(ctx, fault.BadRequest)

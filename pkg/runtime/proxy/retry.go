@@ -83,16 +83,16 @@ func (s *statusSet) has(code int) bool {
 
 // serveList forwards a request whose endpoint list balances, fails over,
 // retries or has a circuit breaker (see the package doc for the rules).
-func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) string {
+func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path []byte) string {
 	pol := rt.policy
 	req := &ctx.Request
 
-	// Each attempt's path is its target's followed by rest: the path after
-	// the base path, as received. The URI's path is rewritten by each
-	// attempt, so rest is a copy.
+	// Each attempt's path is its target's followed by rest: path, the
+	// forwarded path after the base path. It may point into the URI's path,
+	// which each attempt rewrites, so rest is a copy.
 	rest := bytebufferpool.Get()
 	defer bytebufferpool.Put(rest)
-	rest.B = append(rest.B[:0], path[rt.prefix:]...)
+	rest.B = append(rest.B[:0], path...)
 
 	// Content-Length -1 is a chunked body; 0 and -2 (a GET or HEAD without
 	// either header) are none.
@@ -108,9 +108,7 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 			}()
 			body.B = slices.Grow(body.B[:0], cl)[:cl]
 			if _, err := io.ReadFull(req.BodyStream(), body.B); err != nil {
-				p.log.Debug("reading request body failed", "client", ctx.RemoteIP().String(), "error", err)
-				ctx.SetConnectionClose()
-				p.answerFault(ctx, rt, fault.BadRequest)
+				p.clientFailed(ctx, rt, err, false, nil)
 				return ""
 			}
 			req.SetBodyRaw(body.B)
@@ -129,7 +127,7 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		}
 	}
 
-	http10 := prepareRequest(ctx)
+	http10 := prepareRequest(ctx, hops)
 	resp := &ctx.Response
 	if http10 {
 		resp = fasthttp.AcquireResponse()
@@ -151,9 +149,21 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		m := &l.members[i]
 		up := m.upstream()
 		setBackendURI(req, up, rest.B)
+		body := watchBody(req)
 		err := up.client.DoTimeout(req, resp, rt.timeout)
+		bodyErr := body.failed()
+		body.release(req)
 		now = clock()
 
+		if bodyErr != nil {
+			// The client's fault: the backend is neither marked down nor
+			// counted, and a trial it held goes back to the breaker.
+			if trial {
+				pol.breaker.untry()
+			}
+			p.clientFailed(ctx, rt, bodyErr, http10, resp)
+			return up.target.Raw
+		}
 		if err != nil {
 			if len(l.members) > 1 {
 				m.failed(now)
@@ -170,10 +180,13 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 				continue
 			case again && retries > 0:
 				p.log.Debug("backend failed; retrying", "upstream", up.target.Raw, "error", err)
-				time.Sleep(pol.retry.wait(n))
-				n++
-				retries--
-				continue
+				if p.pause(ctx, pol.retry.wait(n)) {
+					n++
+					retries--
+					continue
+				}
+				p.log.Debug("retry wait cut short: shutting down, or the client left", "upstream", up.target.Raw)
+				ctx.SetConnectionClose()
 			}
 			p.fail(ctx, rt, up, err, http10, resp)
 			return up.target.Raw
@@ -186,11 +199,16 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, path []byte) stri
 		}
 		if retries > 0 && replayable && pol.retry.codes.has(status) && !pol.open() {
 			p.log.Debug("backend answered a retry status; retrying", "upstream", up.target.Raw, "status", status)
-			resp.CloseBodyStream() //nolint:errcheck // the answer is dropped
-			time.Sleep(pol.retry.wait(n))
-			n++
-			retries--
-			continue
+			// The answer is kept through the wait: if the wait is cut
+			// short, it is the client's answer.
+			if p.pause(ctx, pol.retry.wait(n)) {
+				resp.CloseBodyStream() //nolint:errcheck // the answer is dropped
+				n++
+				retries--
+				continue
+			}
+			p.log.Debug("retry wait cut short: shutting down, or the client left", "upstream", up.target.Raw)
+			ctx.SetConnectionClose()
 		}
 		respond(ctx, rt, resp, http10)
 		return up.target.Raw

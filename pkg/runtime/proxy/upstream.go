@@ -45,6 +45,30 @@ type upstream struct {
 	client *fasthttp.HostClient
 	// scheme, host and path are the target's; path has no trailing slash.
 	scheme, host, path string
+	failLog            failLog
+}
+
+// failLog limits the warnings about one backend's failures to one per
+// failLogInterval: a dead backend under load fails thousands of requests
+// a second. Each warning counts the failures left out since the previous
+// one. It is lock-free: one atomic load while failures are left out.
+type failLog struct {
+	next       atomic.Int64 // clock time from which the next warning may go out
+	suppressed atomic.Int64 // failures left out since the last warning
+}
+
+// failLogInterval is the least time between two warnings about a backend.
+const failLogInterval = time.Second
+
+// allow reports whether the failure at clock time now may be logged, and
+// how many were left out before it.
+func (l *failLog) allow(now int64) (ok bool, suppressed int64) {
+	next := l.next.Load()
+	if now >= next && l.next.CompareAndSwap(next, now+int64(failLogInterval)) {
+		return true, l.suppressed.Swap(0)
+	}
+	l.suppressed.Add(1)
+	return false, 0
 }
 
 func newBackend(b *endpoint.Binding, c *clients, timeout time.Duration) *Backend {

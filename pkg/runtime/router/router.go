@@ -7,10 +7,13 @@
 // lookups per path segment whatever the number of routes, and allocates
 // nothing.
 //
-// Matching works on the raw (still percent-encoded) path, so what matched is
-// exactly what the proxy forwards. A parameter never matches an empty, "." or
-// ".." segment (also percent-encoded), so a request cannot climb out of a
-// backend's base path.
+// Lookup matches the path it is given byte for byte. Templates are stored
+// in their match form (AppendMatchPath: percent-escapes decoded, except
+// those of '/', '\', NUL and '%'), so a caller passes a request path with
+// escapes through AppendMatchPath first, and then /caf%C3%A9 matches the
+// template /café. A path without '%' is its own match form and needs no
+// copy. A parameter never matches an empty, "." or ".." segment (also
+// percent-encoded), so a request cannot climb out of a backend's base path.
 package router
 
 import (
@@ -90,7 +93,7 @@ func New[T any](entries []Entry[T]) (*Router[T], error) {
 // parameter, nil parts for a literal).
 func parseSegment(seg string) (key string, parts []string, err error) {
 	if !strings.ContainsAny(seg, "{}") {
-		return seg, nil, nil
+		return matchForm(seg), nil, nil
 	}
 	var b strings.Builder
 	rest := seg
@@ -100,8 +103,8 @@ func parseSegment(seg string) (key string, parts []string, err error) {
 			if strings.IndexByte(rest, '}') >= 0 {
 				return "", nil, fmt.Errorf("segment %q has a \"}\" without \"{\"", seg)
 			}
-			parts = append(parts, rest)
-			b.WriteString(rest)
+			parts = append(parts, matchForm(rest))
+			b.WriteString(matchForm(rest))
 			break
 		}
 		closing := strings.IndexByte(rest[open:], '}')
@@ -112,8 +115,8 @@ func parseSegment(seg string) (key string, parts []string, err error) {
 		if name == "" || strings.ContainsAny(name, "{") {
 			return "", nil, fmt.Errorf("segment %q has an empty or nested parameter name", seg)
 		}
-		parts = append(parts, rest[:open])
-		b.WriteString(rest[:open] + "{}")
+		parts = append(parts, matchForm(rest[:open]))
+		b.WriteString(matchForm(rest[:open]) + "{}")
 		rest = rest[open+closing+1:]
 	}
 	for i := 1; i < len(parts)-1; i++ {

@@ -169,3 +169,69 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+// TestAppendMatchPath pins the match form: escapes decoded except those of
+// '/', '\', NUL and '%', kept upper-case; a malformed escape is reported.
+func TestAppendMatchPath(t *testing.T) {
+	for _, tt := range []struct {
+		path, want string
+		ok         bool
+	}{
+		{"/pet/1", "/pet/1", true},
+		{"/caf%C3%A9", "/café", true},
+		{"/caf%c3%a9", "/café", true},
+		{"/a%3Ab", "/a:b", true},
+		{"/%7Euser/a%2Db%5Fc%2e", "/~user/a-b_c.", true},
+		{"/a%2fb%2F..%5c%5Cc", "/a%2Fb%2F..%5C%5Cc", true},
+		{"/nul%00", "/nul%00", true},
+		{"/pct%25%32%46", "/pct%252F", true},
+		{"/q%3F%23", "/q?#", true},
+		{"/bad%", "", false},
+		{"/bad%4", "", false},
+		{"/bad%zz", "", false},
+		{"/bad%G1", "", false},
+	} {
+		got, ok := AppendMatchPath(nil, []byte(tt.path))
+		if ok != tt.ok || (ok && string(got) != tt.want) {
+			t.Errorf("AppendMatchPath(%q) = %q, %v; want %q, %v", tt.path, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestLookupDecodedPaths: requests whose paths escape characters that the
+// templates write plainly (non-ASCII, reserved) reach them, and templates
+// written with escapes are matched by their decoded form.
+func TestLookupDecodedPaths(t *testing.T) {
+	rt := build(t,
+		"GET /café",
+		"GET /a:b",
+		"GET /my%20file",
+		"GET /files/{name}%2Ejson",
+		"GET /pet/{petId}",
+	)
+	for _, tt := range []struct{ path, want string }{
+		{"/caf%C3%A9", "GET /café"},
+		{"/café", "GET /café"},
+		{"/a%3Ab", "GET /a:b"},
+		{"/a%3ab", "GET /a:b"},
+		{"/my%20file", "GET /my%20file"},
+		{"/files/report.json", "GET /files/{name}%2Ejson"},
+		{"/files/report%2ejson", "GET /files/{name}%2Ejson"},
+		{"/pet/%31", "GET /pet/{petId}"},
+		{"/pet/1%2F..%2Fadmin", "GET /pet/{petId}"}, // one segment: %2F stays escaped
+		{"/pet/%2e%2e", "404"},
+		{"/caf%C3%A8", "404"},
+	} {
+		m, ok := AppendMatchPath(nil, []byte(tt.path))
+		if !ok {
+			t.Fatalf("%q: malformed", tt.path)
+		}
+		v, _, found := rt.Lookup([]byte("GET"), m)
+		if !found {
+			v = "404"
+		}
+		if v != tt.want {
+			t.Errorf("GET %q (match form %q): got %q, want %q", tt.path, m, v, tt.want)
+		}
+	}
+}
