@@ -2,24 +2,12 @@ package proxy
 
 import (
 	"log/slog"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
 )
-
-// refusedURL returns the URL of a loopback port that refuses connections.
-func refusedURL(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln.Close()
-	return "http://" + ln.Addr().String()
-}
 
 // TestBackendFailureWarningsAreRateLimited: a dead backend under load used
 // to log one warning per failed request (6,700 lines in under a second).
