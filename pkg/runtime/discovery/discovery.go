@@ -42,6 +42,12 @@ const (
 	keepAliveTimeout = 3 * time.Second
 	backoffMin       = 200 * time.Millisecond
 	backoffMax       = 3 * time.Second
+	// reconnectMax caps gRPC's wait between attempts to reconnect to a
+	// member: with its 20% jitter, a member that is back is connected to
+	// within a second (a wiped etcd, whose every reconnection is checked,
+	// is then followed within a second), for one TCP connection attempt
+	// per member and second while etcd is down.
+	reconnectMax = 800 * time.Millisecond
 	// maxTxnOps is etcd's default --max-txn-ops: Gets per read Txn.
 	maxTxnOps = 128
 )
@@ -80,6 +86,10 @@ type Resolver struct {
 
 	// cli is used by Start and then only by the run goroutine.
 	cli *clientv3.Client
+	// reconnected holds a notice that the client's connection became ready
+	// again after it was not; bg runs the goroutine that sends it.
+	reconnected chan struct{}
+	bg          sync.WaitGroup
 
 	mu          sync.Mutex // guards the fields below and every key's state
 	conn        *grpc.ClientConn
@@ -90,6 +100,7 @@ type Resolver struct {
 	lastLogAt   time.Time // when a failure was last logged
 	failing     bool      // the last attempt to talk to etcd failed
 	maxRev      int64     // highest revision seen from etcd
+	clusterID   uint64    // the etcd cluster that answered last; 0 before any answer
 }
 
 // key is one etcd key and the Binding that follows it.
@@ -127,7 +138,7 @@ func New(opts Options, defaults map[string]*endpoint.Target) (*Resolver, error) 
 		}
 	}
 	opts.Endpoints = eps
-	r := &Resolver{opts: opts, log: opts.Logger, byID: make(map[string]*key, len(defaults))}
+	r := &Resolver{opts: opts, log: opts.Logger, byID: make(map[string]*key, len(defaults)), reconnected: make(chan struct{}, 1)}
 	for name, def := range defaults {
 		if name == "" {
 			return nil, errors.New("discovery: an etcd key is empty")
@@ -176,7 +187,7 @@ func clientConfig(opts Options) (clientv3.Config, error) {
 		DialKeepAliveTimeout: keepAliveTimeout,
 		Logger:               zap.NewNop(), // the Resolver logs what matters
 		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: backoffMin, Multiplier: 1.6, Jitter: 0.2, MaxDelay: backoffMax},
+			Backoff:           backoff.Config{BaseDelay: backoffMin, Multiplier: 1.6, Jitter: 0.2, MaxDelay: reconnectMax},
 			MinConnectTimeout: callTimeout,
 		})},
 	}
@@ -232,17 +243,7 @@ func (r *Resolver) Start(ctx context.Context) {
 	r.startOnce.Do(func() {
 		ctx, r.cancel = context.WithCancel(ctx)
 		r.done = make(chan struct{})
-		sctx, cancel := context.WithTimeout(ctx, r.opts.StartupTimeout)
-		// A member that refuses the connection answers at once; when all
-		// do, there is nothing to wait for and the gateway starts on the
-		// defaults now rather than after StartupTimeout.
-		refused := make(chan error, 1)
-		go func() { refused <- r.allRefused(sctx, cancel) }()
-		err := r.connectAndRead(ctx, sctx, SourceStartup)
-		cancel()
-		if rerr := <-refused; err != nil && rerr != nil {
-			err = rerr
-		}
+		err := r.startupRead(ctx)
 		if err != nil {
 			r.failed(err, "etcd not reachable at startup; serving default URLs and retrying in the background")
 		}

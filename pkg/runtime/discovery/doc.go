@@ -32,17 +32,25 @@
 //     exponential backoff and jitter (steps of 200 ms doubling up to 3 s,
 //     each wait random between half and all of the step). When
 //     etcd answers again every key is re-read (source "resync") and watched
-//     anew. gRPC's own reconnect backoff is capped at 3 s too, so a returning
-//     etcd is noticed within seconds.
+//     anew. gRPC's own reconnect backoff is capped at 800 ms (1 s with its
+//     jitter), and a reconnection ends the wait of the retry loop, so a
+//     returning etcd is read within about a second.
 //  5. Watch failures: a compacted watch (CompactRevision set) re-reads and
 //     re-watches at once (the backoff applies only if resyncs follow each
-//     other quickly, so nothing loops); a closed or cancelled watch channel retries as in
-//     4; watches carry clientv3.WithRequireLeader, so a member that loses
-//     its leader cancels them instead of going silent; a restarted etcd is
-//     followed by the client's watch resume, and by 4 if the timer read fails
-//     meanwhile; a wiped or restored etcd, whose revision went backwards, is
-//     detected when a read's header revision is lower than the highest
-//     revision seen so far, and triggers a full re-read and re-watch.
+//     other quickly, so nothing loops); a closed or cancelled watch channel
+//     retries as in 4; watches carry clientv3.WithRequireLeader, so a member
+//     that loses its leader cancels them instead of going silent; a
+//     restarted etcd is followed by the client's watch resume.
+//     A wiped or restored etcd is followed at once. etcd's client resumes a
+//     broken watch stream by itself, asking for the revision after the last
+//     one seen; an etcd whose history restarted lower sends nothing until
+//     it gets there, silently. So each time the client's connection becomes
+//     ready again every key is read (source "resync"), and a new history
+//     ends the watches for a full re-read and re-watch: a read whose
+//     revision is lower than the highest seen so far (linearizable reads
+//     never go backwards within one history), or a response, read or watch,
+//     from another cluster ID (derived from the member IDs when a cluster is
+//     formed, so a rebuilt member list shows there too).
 //  6. A late etcd is picked up: if etcd is unreachable at Start, the defaults
 //     are served and the retry loop of 4 connects as soon as etcd appears.
 //  7. A deleted key resolves to its default URL.

@@ -44,7 +44,8 @@ func TestOutageKeepsLastGoodURL(t *testing.T) {
 }
 
 // TestRestartWatchResumes covers a restarted etcd (same data) while the
-// timer is far off: the watch itself carries the next change.
+// timer is far off: once the resolver has reconnected (and checked the
+// history with a read), the watch itself carries the next change.
 func TestRestartWatchResumes(t *testing.T) {
 	e := startEtcd(t, devetcd.Config{})
 	r, _ := newResolver(t, Options{Endpoints: []string{e.ClientURL()}, Timer: time.Hour, StartupTimeout: wait},
@@ -53,7 +54,7 @@ func TestRestartWatchResumes(t *testing.T) {
 	put(t, cli, "a", "http://10.0.0.1/before")
 	waitURL(t, r, "a", "http://10.0.0.1/before")
 
-	e = restart(t, e, nil)
+	e = restartAndWaitReread(t, r, e)
 	cli = admin(t, clientv3.Config{Endpoints: []string{e.ClientURL()}})
 	put(t, cli, "a", "http://10.0.0.1/after")
 	waitURL(t, r, "a", "http://10.0.0.1/after")
@@ -125,9 +126,7 @@ func TestCompactionWhileWatching(t *testing.T) {
 	if s := keyStatus(t, r, "a"); s.Source != SourceResync {
 		t.Fatalf("the missed change came by %s, want resync", s.Source)
 	}
-	if !l.has("fell behind etcd's compaction") {
-		t.Fatal("compaction not logged")
-	}
+	waitFor(t, "compaction logged", func() bool { return l.has("fell behind etcd's compaction") })
 	put(t, cli, "a", "http://10.0.0.1/later")
 	waitURL(t, r, "a", "http://10.0.0.1/later")
 }
@@ -186,5 +185,43 @@ func TestRefusedEtcdDoesNotDelayStartup(t *testing.T) {
 		}
 	case <-time.After(wait):
 		t.Fatalf("Start still waiting %v after every member refused the connection", wait)
+	}
+}
+
+// TestWatchFollowsWipedCluster: etcd is wiped (replaced by an empty member
+// at the same address, so its revision starts again below the one the
+// watch had reached) while the timer is a minute off. The etcd client
+// resumes the watch at the old revision, which the new etcd reaches only
+// after as many writes: the resolver must notice the new history when it
+// reconnects, re-read and re-watch, so that a put after the wipe routes at
+// once and later puts arrive by watch.
+func TestWatchFollowsWipedCluster(t *testing.T) {
+	e := startEtcd(t, devetcd.Config{})
+	cli := admin(t, clientv3.Config{Endpoints: []string{e.ClientURL()}})
+	for i := range 20 { // push the revision well above what the new etcd will have
+		put(t, cli, "filler", strconv.Itoa(i))
+	}
+	put(t, cli, "a", "http://10.0.0.1/old")
+	r, l := newResolver(t, Options{Endpoints: []string{e.ClientURL()}, Timer: time.Minute, StartupTimeout: wait},
+		map[string]string{"a": defA})
+	waitURL(t, r, "a", "http://10.0.0.1/old")
+
+	e = restart(t, e, func(c *devetcd.Config) { c.Dir = t.TempDir() })
+	cli = admin(t, clientv3.Config{Endpoints: []string{e.ClientURL()}})
+	began := time.Now()
+	put(t, cli, "a", "http://10.0.0.1/new")
+	waitURLWithin(t, r, "a", "http://10.0.0.1/new", 5*time.Second)
+	t.Logf("a put after the wipe routed %v after the put began", time.Since(began).Round(time.Millisecond))
+	waitFor(t, "the new history logged", func() bool { return l.has("etcd revision went backwards") })
+
+	// The new history is watched: with the timer a minute off, only the
+	// watch can deliver these.
+	for i := range 3 {
+		u := fmt.Sprintf("http://10.0.0.1/new%d", i)
+		put(t, cli, "a", u)
+		waitURLWithin(t, r, "a", u, 5*time.Second)
+	}
+	if s := keyStatus(t, r, "a"); s.Source != SourceWatch {
+		t.Fatalf("after the wipe the last change came by %s, want watch", s.Source)
 	}
 }

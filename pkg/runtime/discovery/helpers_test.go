@@ -361,3 +361,26 @@ func (p *proxy) mend() {
 	defer p.mu.Unlock()
 	p.down = false
 }
+
+// waitURLWithin waits at most d until key's Binding routes to want.
+func waitURLWithin(t *testing.T, r *Resolver, key, want string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for r.Binding(key).Load().Raw != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not route to %s within %v (it routes to %s)", key, want, d, r.Binding(key).Load().Raw)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// restartAndWaitReread restarts e with the same data and waits until r has
+// read etcd again, as it does on every reconnection: a put after that is
+// carried by the resumed watch, not by that read.
+func restartAndWaitReread(t *testing.T, r *Resolver, e *devetcd.Server) *devetcd.Server {
+	t.Helper()
+	before := time.Now()
+	e = restart(t, e, nil)
+	waitFor(t, "a read after the restart", func() bool { return r.Status().Etcd.LastContact.After(before) })
+	return e
+}
