@@ -165,6 +165,9 @@ func start(ctx context.Context, c Config, front net.Listener) (*Server, error) {
 	if c.AuthTokenTTL > 0 {
 		ec.AuthTokenTTL = c.AuthTokenTTL
 	}
+	// bcrypt's minimum cost (bcrypt.MinCost): a development etcd checks a
+	// password in a millisecond instead of a tenth of a second.
+	ec.BcryptCost = 4
 	if c.LogLevel == "" {
 		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	} else {
