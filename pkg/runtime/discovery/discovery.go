@@ -162,19 +162,46 @@ func New(opts Options, defaults map[string]*endpoint.Target) (*Resolver, error) 
 	return r, nil
 }
 
+// CheckEndpoints checks etcd member URLs as given to --etcdurl: the rule
+// New applies, for the flag's own validation, so that a bad --etcdurl is an
+// error even when no endpoint uses etcd.
+func CheckEndpoints(endpoints []string) error {
+	_, err := checkEndpoints(endpoints)
+	return err
+}
+
+// checkEndpoints checks member URLs and returns their one scheme. A URL
+// carrying a user or password is refused: etcd's client ignores it, and
+// it would show in logs and /status; errors show URLs redacted.
+func checkEndpoints(endpoints []string) (scheme string, err error) {
+	for _, e := range endpoints {
+		shown := endpoint.Redact(e)
+		u, err := url.Parse(e)
+		if err == nil && u.User != nil {
+			return "", fmt.Errorf("--etcdurl: %q carries a user name or password, which etcd's client would ignore; "+
+				"remove it and give --etcdusername with --etcdpassword-file (or the etcdpassword environment variable)", shown)
+		}
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.Fragment != "" {
+			return "", fmt.Errorf("--etcdurl: %q is not an etcd member URL like http://127.0.0.1:2379 or https://etcd:2379", shown)
+		}
+		if err := endpoint.CheckPort(u); err != nil {
+			return "", fmt.Errorf("--etcdurl: %q %v", shown, err)
+		}
+		if scheme != "" && u.Scheme != scheme {
+			return "", fmt.Errorf("--etcdurl: members mix http and https; use one scheme for all")
+		}
+		scheme = u.Scheme
+	}
+	return scheme, nil
+}
+
 // clientConfig checks the connection options and builds the etcd client
 // configuration.
 func clientConfig(opts Options) (clientv3.Config, error) {
-	var scheme string
-	for _, e := range opts.Endpoints {
-		u, err := url.Parse(e)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return clientv3.Config{}, fmt.Errorf("--etcdurl: %q is not an etcd member URL like http://127.0.0.1:2379 or https://etcd:2379", e)
-		}
-		if scheme != "" && u.Scheme != scheme {
-			return clientv3.Config{}, fmt.Errorf("--etcdurl: members mix http and https; use one scheme for all")
-		}
-		scheme = u.Scheme
+	scheme, err := checkEndpoints(opts.Endpoints)
+	if err != nil {
+		return clientv3.Config{}, err
 	}
 	if (opts.Username == "") != (opts.Password == "") {
 		return clientv3.Config{}, errors.New("--etcdusername and --etcdpassword go together: give both or neither")

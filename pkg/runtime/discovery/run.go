@@ -316,7 +316,7 @@ func (r *Resolver) applyValue(k *key, value []byte, modRev int64, source string)
 	t, err := endpoint.Parse(string(value))
 	if err != nil {
 		if k.rejected == nil || k.rejected.ModRevision != modRev {
-			v := shorten(string(value))
+			v := shorten(endpoint.Redact(string(value)))
 			k.rejected = &Rejected{Value: v, Reason: err.Error(), ModRevision: modRev, At: time.Now()}
 			r.log.Warn("ignoring unusable etcd value; keeping the last good URL",
 				"key", k.name, "value", v, "reason", err.Error(), "url", k.cur.Raw, "source", source)
