@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -86,10 +87,15 @@ type Resolver struct {
 
 	// cli is used by Start and then only by the run goroutine.
 	cli *clientv3.Client
-	// reconnected holds a notice that the client's connection became ready
-	// again after it was not; bg runs the goroutine that sends it.
-	reconnected chan struct{}
-	bg          sync.WaitGroup
+	// ready rings when the client's connection becomes ready; reconnects
+	// counts the times it did so after it had been ready before, and
+	// readAt is that count when the last successful read began (used by
+	// the run goroutine only). bg runs the goroutine that follows the
+	// connection.
+	ready      chan struct{}
+	reconnects atomic.Int64
+	readAt     int64
+	bg         sync.WaitGroup
 
 	mu          sync.Mutex // guards the fields below and every key's state
 	conn        *grpc.ClientConn
@@ -138,7 +144,7 @@ func New(opts Options, defaults map[string]*endpoint.Target) (*Resolver, error) 
 		}
 	}
 	opts.Endpoints = eps
-	r := &Resolver{opts: opts, log: opts.Logger, byID: make(map[string]*key, len(defaults)), reconnected: make(chan struct{}, 1)}
+	r := &Resolver{opts: opts, log: opts.Logger, byID: make(map[string]*key, len(defaults)), ready: make(chan struct{}, 1)}
 	for name, def := range defaults {
 		if name == "" {
 			return nil, errors.New("discovery: an etcd key is empty")

@@ -65,7 +65,7 @@ func (r *Resolver) run(ctx context.Context, err error) {
 				t.Stop()
 				return
 			case <-t.C:
-			case <-r.reconnected: // etcd is back: waiting longer would only delay
+			case <-r.ready: // etcd is back: waiting longer would only delay
 				t.Stop()
 			}
 		}
@@ -98,7 +98,7 @@ func (r *Resolver) connectAndRead(life, ctx context.Context, source string) erro
 			return fmt.Errorf("connect to etcd: %w", describe(err))
 		}
 		r.cli = cli
-		r.bg.Go(func() { notifyReconnects(life, cli.ActiveConnection(), r.reconnected) })
+		r.bg.Go(func() { r.watchConn(life, cli.ActiveConnection()) })
 		r.mu.Lock()
 		r.conn = cli.ActiveConnection()
 		r.mu.Unlock()
@@ -122,6 +122,12 @@ func (r *Resolver) connectAndRead(life, ctx context.Context, source string) erro
 // cluster answers. The watches then wait for revisions of the old history
 // and must be replaced.
 func (r *Resolver) readAll(ctx context.Context, source string) (newHistory string, err error) {
+	reconnects := r.reconnects.Load()
+	defer func() {
+		if err == nil {
+			r.readAt = reconnects // this read saw every reconnection before it
+		}
+	}()
 	for start := 0; start < len(r.keys); start += maxTxnOps {
 		batch := r.keys[start:min(start+maxTxnOps, len(r.keys))]
 		ops := make([]clientv3.Op, len(batch))
@@ -232,13 +238,16 @@ func (r *Resolver) watch(ctx context.Context) error {
 			return ctx.Err()
 		case m := <-msgs:
 			err = r.handle(m.k, m.resp, m.closed)
-		case <-r.reconnected:
+		case <-r.ready:
 			// etcd's client resumes a broken watch stream by itself,
 			// from the revision it had reached. A wiped or restored etcd
 			// answers such a watch with nothing until its revision
-			// catches up, so every reconnection is checked by a read,
-			// which sees a new history and replaces the watches.
-			err = r.reread(ctx, SourceResync, "read after reconnecting to etcd")
+			// catches up, so every reconnection since the last read
+			// began is checked by a read, which sees a new history and
+			// replaces the watches.
+			if r.reconnects.Load() != r.readAt {
+				err = r.reread(ctx, SourceResync, "read after reconnecting to etcd")
+			}
 		case <-tick.C:
 			err = r.reread(ctx, SourceTimer, "periodic read (--etcdtimer)")
 		}
@@ -263,18 +272,25 @@ func (r *Resolver) reread(ctx context.Context, source, what string) error {
 	return nil
 }
 
-// notifyReconnects sends on c (without blocking: one pending notice is
-// enough) each time conn becomes ready after it was not, until ctx ends.
-// Waking from a change and finding conn ready means it left the ready state
-// and came back, even if the moment in between was missed.
-func notifyReconnects(ctx context.Context, conn *grpc.ClientConn, c chan<- struct{}) {
+// watchConn follows the state of conn until ctx ends. Each time conn
+// becomes ready it rings r.ready (without blocking: one pending ring is
+// enough), and if conn was ready before, it counts a reconnection. Waking
+// from a change and finding conn ready means it left the ready state and
+// came back, even if the moment in between was missed.
+func (r *Resolver) watchConn(ctx context.Context, conn *grpc.ClientConn) {
 	st := conn.GetState()
+	wasReady := st == connectivity.Ready
 	for conn.WaitForStateChange(ctx, st) {
-		if st = conn.GetState(); st == connectivity.Ready {
-			select {
-			case c <- struct{}{}:
-			default:
-			}
+		if st = conn.GetState(); st != connectivity.Ready {
+			continue
+		}
+		if wasReady {
+			r.reconnects.Add(1)
+		}
+		wasReady = true
+		select {
+		case r.ready <- struct{}{}:
+		default:
 		}
 	}
 }
