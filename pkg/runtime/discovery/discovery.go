@@ -318,6 +318,9 @@ type EtcdStatus struct {
 	LastContact time.Time `json:"last_contact,omitzero"`
 	// Revision is the highest etcd revision seen.
 	Revision int64 `json:"revision"`
+	// ClusterID is the ID of the etcd cluster that answered last, in hex;
+	// when it changes, another cluster answers and every key is re-read.
+	ClusterID string `json:"cluster_id,omitempty"`
 }
 
 // KeyStatus describes one key.
@@ -359,6 +362,9 @@ func (r *Resolver) Status() Status {
 		LastContact: r.lastContact,
 		Revision:    r.maxRev,
 	}, Keys: make([]KeyStatus, len(r.keys))}
+	if r.clusterID != 0 {
+		s.Etcd.ClusterID = fmt.Sprintf("%x", r.clusterID)
+	}
 	for i, k := range r.keys {
 		ks := KeyStatus{Key: k.name, URL: k.cur.Raw, DefaultURL: k.def.Raw, Source: k.source,
 			UsingDefault: k.isDefault, ChangedAt: k.changedAt, ModRevision: k.modRev}

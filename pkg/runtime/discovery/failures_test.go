@@ -193,3 +193,42 @@ func TestWatchFollowsWipedCluster(t *testing.T) {
 		t.Fatalf("after the wipe the last change came by %s, want watch", s.Source)
 	}
 }
+
+// TestAnotherClusterAtSameAddressResyncs: while the resolver is cut off,
+// another etcd cluster (another cluster ID) takes the address, with a
+// revision already past the one the resolver had seen, so the revision
+// cannot tell. The cluster ID does: the resolver re-reads, shows the new
+// cluster and follows it by watch.
+func TestAnotherClusterAtSameAddressResyncs(t *testing.T) {
+	e := startEtcd(t, devetcd.Config{})
+	cli := admin(t, clientv3.Config{Endpoints: []string{e.ClientURL()}})
+	put(t, cli, "a", "http://10.0.0.1/first")
+	p := newProxy(t, "127.0.0.1:"+strconv.Itoa(e.Config().ClientPort))
+	r, l := newResolver(t, Options{Endpoints: []string{p.URL()}, Timer: time.Hour, StartupTimeout: wait},
+		map[string]string{"a": defA})
+	waitURL(t, r, "a", "http://10.0.0.1/first")
+	first := r.Status().Etcd
+
+	p.cut()
+	other := startEtcd(t, devetcd.Config{InitialClusterToken: "another cluster"})
+	ocli := admin(t, clientv3.Config{Endpoints: []string{other.ClientURL()}})
+	for i := range 10 {
+		put(t, ocli, "filler", strconv.Itoa(i))
+	}
+	put(t, ocli, "a", "http://10.0.0.2/other")
+	p.retarget("127.0.0.1:" + strconv.Itoa(other.Config().ClientPort))
+
+	waitURL(t, r, "a", "http://10.0.0.2/other")
+	waitFor(t, "the new cluster logged", func() bool { return l.has("another etcd cluster answers") })
+	if s := r.Status().Etcd; s.ClusterID == "" || s.ClusterID == first.ClusterID || s.Revision <= first.Revision {
+		t.Fatalf("status %+v after %+v, want another cluster ID at a higher revision", s, first)
+	}
+	for i := range 3 {
+		u := fmt.Sprintf("http://10.0.0.2/next%d", i)
+		put(t, ocli, "a", u)
+		waitURL(t, r, "a", u)
+	}
+	if s := keyStatus(t, r, "a"); s.Source != SourceWatch {
+		t.Fatalf("on the new cluster the last change came by %s, want watch", s.Source)
+	}
+}
