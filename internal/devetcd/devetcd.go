@@ -10,7 +10,13 @@
 //
 // Clients reach a member through a small relay on its client port, which
 // Close cuts at once, as if etcd were killed: etcd's own graceful stop waits
-// up to its request timeout (7 s) for open watch streams.
+// up to its request timeout (7 s) for open watch streams. Peers reach it
+// through another relay on its peer port. The relays own the public ports,
+// listened on from the start (port 0 picks a free one); etcd itself listens
+// on ports the system picks when it binds them. So no port is chosen free
+// and bound later, which another process could take in between. etcd's
+// HTTP/JSON gateway is off (it would dial etcd's inner address): clients
+// speak gRPC, and /health is served.
 //
 // This package imports the etcd server; it must never be imported from
 // non-test files under pkg/runtime.
@@ -28,7 +34,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -70,7 +75,8 @@ type TLS struct {
 type Server struct {
 	cfg    Config
 	e      *embed.Etcd
-	relay  *relay
+	client *relay
+	peer   *relay
 	once   sync.Once
 	closed atomic.Bool
 }
@@ -84,44 +90,50 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Name == "" {
 		cfg.Name = "default"
 	}
-	front, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(cfg.ClientPort))
+	f, err := listenFront(&cfg)
 	if err != nil {
-		return nil, fmt.Errorf("devetcd: listen for clients: %w", err)
+		return nil, err
 	}
-	cfg.ClientPort = front.Addr().(*net.TCPAddr).Port
-	s, err := startRetry(ctx, cfg, front, cfg.PeerPort == 0)
+	s, err := start(ctx, cfg, f)
 	if err != nil {
-		front.Close()
+		f.close()
 	}
 	return s, err
 }
 
-// startRetry starts the member. Free ports other than the client port are
-// found by listening on :0 and closing; another process may grab one in
-// between, so a start that hits "address in use" is retried with new ports.
-func startRetry(ctx context.Context, cfg Config, front net.Listener, pickPeer bool) (*Server, error) {
-	if cfg.InitialClusterToken == "" {
-		cfg.InitialClusterToken = "devetcd"
-	}
-	if cfg.ReadyTimeout <= 0 {
-		cfg.ReadyTimeout = 20 * time.Second
-	}
-	for attempt := 0; ; attempt++ {
-		c := cfg
-		if pickPeer {
-			var err error
-			if c.PeerPort, err = FreePort(); err != nil {
-				return nil, err
-			}
-		}
-		s, err := start(ctx, c, front)
-		if err == nil || attempt == 2 || !errors.Is(err, syscall.EADDRINUSE) {
-			return s, err
+// front holds a member's public client and peer listeners.
+type front struct{ client, peer net.Listener }
+
+func (f front) close() {
+	for _, l := range []net.Listener{f.client, f.peer} {
+		if l != nil {
+			l.Close()
 		}
 	}
 }
 
+// listenFront listens on c's client and peer ports on 127.0.0.1 (0 picks a
+// free port) and records the ports it got in c.
+func listenFront(c *Config) (front, error) {
+	var f front
+	var err error
+	if f.client, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.ClientPort)); err != nil {
+		return f, fmt.Errorf("devetcd: listen for clients: %w", err)
+	}
+	if f.peer, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.PeerPort)); err != nil {
+		f.close()
+		return front{}, fmt.Errorf("devetcd: listen for peers: %w", err)
+	}
+	c.ClientPort = f.client.Addr().(*net.TCPAddr).Port
+	c.PeerPort = f.peer.Addr().(*net.TCPAddr).Port
+	return f, nil
+}
+
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+//
+// Deprecated: another process may take the port before it is bound again;
+// listen on 127.0.0.1:0 and pass the listener or the port it got instead.
+// Start and StartCluster pick their ports that way.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -131,15 +143,17 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start starts the member behind a relay on front. On failure front stays
-// open for the caller.
-func start(ctx context.Context, c Config, front net.Listener) (*Server, error) {
+// start starts the member behind relays on f's listeners. On failure the
+// caller closes f (closing a listener twice is harmless).
+func start(ctx context.Context, c Config, f front) (*Server, error) {
+	if c.InitialClusterToken == "" {
+		c.InitialClusterToken = "devetcd"
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = 20 * time.Second
+	}
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("devetcd: create data dir: %w", err)
-	}
-	inner, err := FreePort()
-	if err != nil {
-		return nil, err
 	}
 	ec := embed.NewConfig()
 	ec.Name = c.Name
@@ -152,11 +166,13 @@ func start(ctx context.Context, c Config, front net.Listener) (*Server, error) {
 		ec.ClientTLSInfo.TrustedCAFile = c.TLS.CAFile
 		ec.ClientTLSInfo.ClientCertAuth = c.TLS.CAFile != ""
 	}
+	// etcd listens on ports the system picks; the world sees the relays'.
 	purl := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(c.PeerPort)}
-	ec.ListenClientUrls = []url.URL{{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(inner)}}
+	ec.ListenClientUrls = []url.URL{{Scheme: scheme, Host: "127.0.0.1:0"}}
 	ec.AdvertiseClientUrls = []url.URL{{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(c.ClientPort)}}
-	ec.ListenPeerUrls = []url.URL{purl}
+	ec.ListenPeerUrls = []url.URL{{Scheme: "http", Host: "127.0.0.1:0"}}
 	ec.AdvertisePeerUrls = []url.URL{purl}
+	ec.EnableGRPCGateway = false
 	ec.InitialCluster = c.InitialCluster
 	if ec.InitialCluster == "" {
 		ec.InitialCluster = c.Name + "=" + purl.String()
@@ -165,6 +181,9 @@ func start(ctx context.Context, c Config, front net.Listener) (*Server, error) {
 	if c.AuthTokenTTL > 0 {
 		ec.AuthTokenTTL = c.AuthTokenTTL
 	}
+	// bcrypt's minimum cost (bcrypt.MinCost): a development etcd checks a
+	// password in a millisecond instead of a tenth of a second.
+	ec.BcryptCost = 4
 	if c.LogLevel == "" {
 		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	} else {
@@ -176,11 +195,14 @@ func start(ctx context.Context, c Config, front net.Listener) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devetcd: start etcd member %q: %w", c.Name, err)
 	}
+	// Peers may need this member before it is ready (to elect a leader);
+	// clients wait in the client listener's queue until it is.
+	peer := newRelay(f.peer, e.Peers[0].Addr().String())
 	timer := time.NewTimer(c.ReadyTimeout)
 	defer timer.Stop()
 	select {
 	case <-e.Server.ReadyNotify():
-		return &Server{cfg: c, e: e, relay: newRelay(front, "127.0.0.1:"+strconv.Itoa(inner))}, nil
+		return &Server{cfg: c, e: e, peer: peer, client: newRelay(f.client, e.Clients[0].Addr().String())}, nil
 	case err = <-e.Err():
 		err = fmt.Errorf("devetcd: etcd member %q failed: %w", c.Name, err)
 	case <-timer.C:
@@ -189,6 +211,7 @@ func start(ctx context.Context, c Config, front net.Listener) (*Server, error) {
 		err = fmt.Errorf("devetcd: waiting for etcd member %q: %w", c.Name, ctx.Err())
 	}
 	e.Close()
+	peer.close()
 	return nil, err
 }
 
@@ -206,12 +229,14 @@ func (s *Server) ClientURL() string {
 func (s *Server) Config() Config { return s.cfg }
 
 // Close cuts every client connection, stops the member and waits for it.
-// It may be called more than once.
+// Peer connections stay until etcd has stopped, so that a stopping leader
+// can hand its leadership over. It may be called more than once.
 func (s *Server) Close() {
 	s.once.Do(func() {
 		s.closed.Store(true)
-		s.relay.close()
+		s.client.close()
 		s.e.Close()
+		s.peer.close()
 	})
 }
 
@@ -225,26 +250,20 @@ type Cluster struct {
 // replaced), and waits until all of them serve.
 func StartCluster(ctx context.Context, dir string, size int, base Config) (*Cluster, error) {
 	cfgs := make([]Config, size)
-	fronts := make([]net.Listener, size)
+	fronts := make([]front, size)
 	peers := make([]string, size)
 	closeFronts := func() {
 		for _, f := range fronts {
-			if f != nil {
-				f.Close()
-			}
+			f.close()
 		}
 	}
 	for i := range cfgs {
 		c := base
 		c.Name = "m" + strconv.Itoa(i)
 		c.Dir = filepath.Join(dir, c.Name)
+		c.ClientPort, c.PeerPort = 0, 0
 		var err error
-		if fronts[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			closeFronts()
-			return nil, fmt.Errorf("devetcd: listen for clients: %w", err)
-		}
-		c.ClientPort = fronts[i].Addr().(*net.TCPAddr).Port
-		if c.PeerPort, err = FreePort(); err != nil {
+		if fronts[i], err = listenFront(&c); err != nil {
 			closeFronts()
 			return nil, err
 		}
@@ -257,14 +276,12 @@ func StartCluster(ctx context.Context, dir string, size int, base Config) (*Clus
 	var wg sync.WaitGroup
 	for i := range cfgs {
 		cfgs[i].InitialCluster = strings.Join(peers, ",")
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cl.Members[i], errs[i] = startRetry(ctx, cfgs[i], fronts[i], false)
+		wg.Go(func() {
+			cl.Members[i], errs[i] = start(ctx, cfgs[i], fronts[i])
 			if errs[i] != nil {
-				fronts[i].Close()
+				fronts[i].close()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

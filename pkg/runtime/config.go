@@ -143,6 +143,9 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 				c.Discovery.Endpoints = append(c.Discovery.Endpoints, u)
 			}
 		}
+		if err := discovery.CheckEndpoints(c.Discovery.Endpoints); err != nil {
+			return c, err
+		}
 		if *etcdPassFile != "" {
 			if c.Discovery.Password != "" {
 				return c, errors.New("--etcdpassword and --etcdpassword-file are both set: give one")

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -42,6 +43,12 @@ const (
 	keepAliveTimeout = 3 * time.Second
 	backoffMin       = 200 * time.Millisecond
 	backoffMax       = 3 * time.Second
+	// reconnectMax caps gRPC's wait between attempts to reconnect to a
+	// member: with its 20% jitter, a member that is back is connected to
+	// within a second (a wiped etcd, whose every reconnection is checked,
+	// is then followed within a second), for one TCP connection attempt
+	// per member and second while etcd is down.
+	reconnectMax = 800 * time.Millisecond
 	// maxTxnOps is etcd's default --max-txn-ops: Gets per read Txn.
 	maxTxnOps = 128
 )
@@ -80,6 +87,15 @@ type Resolver struct {
 
 	// cli is used by Start and then only by the run goroutine.
 	cli *clientv3.Client
+	// ready rings when the client's connection becomes ready; reconnects
+	// counts the times it did so after it had been ready before, and
+	// readAt is that count when the last successful read began (used by
+	// the run goroutine only). bg runs the goroutine that follows the
+	// connection.
+	ready      chan struct{}
+	reconnects atomic.Int64
+	readAt     int64
+	bg         sync.WaitGroup
 
 	mu          sync.Mutex // guards the fields below and every key's state
 	conn        *grpc.ClientConn
@@ -90,6 +106,7 @@ type Resolver struct {
 	lastLogAt   time.Time // when a failure was last logged
 	failing     bool      // the last attempt to talk to etcd failed
 	maxRev      int64     // highest revision seen from etcd
+	clusterID   uint64    // the etcd cluster that answered last; 0 before any answer
 }
 
 // key is one etcd key and the Binding that follows it.
@@ -127,7 +144,7 @@ func New(opts Options, defaults map[string]*endpoint.Target) (*Resolver, error) 
 		}
 	}
 	opts.Endpoints = eps
-	r := &Resolver{opts: opts, log: opts.Logger, byID: make(map[string]*key, len(defaults))}
+	r := &Resolver{opts: opts, log: opts.Logger, byID: make(map[string]*key, len(defaults)), ready: make(chan struct{}, 1)}
 	for name, def := range defaults {
 		if name == "" {
 			return nil, errors.New("discovery: an etcd key is empty")
@@ -151,19 +168,46 @@ func New(opts Options, defaults map[string]*endpoint.Target) (*Resolver, error) 
 	return r, nil
 }
 
+// CheckEndpoints checks etcd member URLs as given to --etcdurl: the rule
+// New applies, for the flag's own validation, so that a bad --etcdurl is an
+// error even when no endpoint uses etcd.
+func CheckEndpoints(endpoints []string) error {
+	_, err := checkEndpoints(endpoints)
+	return err
+}
+
+// checkEndpoints checks member URLs and returns their one scheme. A URL
+// carrying a user or password is refused: etcd's client ignores it, and
+// it would show in logs and /status; errors show URLs redacted.
+func checkEndpoints(endpoints []string) (scheme string, err error) {
+	for _, e := range endpoints {
+		shown := endpoint.Redact(e)
+		u, err := url.Parse(e)
+		if err == nil && u.User != nil {
+			return "", fmt.Errorf("--etcdurl: %q carries a user name or password, which etcd's client would ignore; "+
+				"remove it and give --etcdusername with --etcdpassword-file (or the etcdpassword environment variable)", shown)
+		}
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.Fragment != "" {
+			return "", fmt.Errorf("--etcdurl: %q is not an etcd member URL like http://127.0.0.1:2379 or https://etcd:2379", shown)
+		}
+		if err := endpoint.CheckPort(u); err != nil {
+			return "", fmt.Errorf("--etcdurl: %q %v", shown, err)
+		}
+		if scheme != "" && u.Scheme != scheme {
+			return "", fmt.Errorf("--etcdurl: members mix http and https; use one scheme for all")
+		}
+		scheme = u.Scheme
+	}
+	return scheme, nil
+}
+
 // clientConfig checks the connection options and builds the etcd client
 // configuration.
 func clientConfig(opts Options) (clientv3.Config, error) {
-	var scheme string
-	for _, e := range opts.Endpoints {
-		u, err := url.Parse(e)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return clientv3.Config{}, fmt.Errorf("--etcdurl: %q is not an etcd member URL like http://127.0.0.1:2379 or https://etcd:2379", e)
-		}
-		if scheme != "" && u.Scheme != scheme {
-			return clientv3.Config{}, fmt.Errorf("--etcdurl: members mix http and https; use one scheme for all")
-		}
-		scheme = u.Scheme
+	scheme, err := checkEndpoints(opts.Endpoints)
+	if err != nil {
+		return clientv3.Config{}, err
 	}
 	if (opts.Username == "") != (opts.Password == "") {
 		return clientv3.Config{}, errors.New("--etcdusername and --etcdpassword go together: give both or neither")
@@ -176,7 +220,7 @@ func clientConfig(opts Options) (clientv3.Config, error) {
 		DialKeepAliveTimeout: keepAliveTimeout,
 		Logger:               zap.NewNop(), // the Resolver logs what matters
 		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: backoffMin, Multiplier: 1.6, Jitter: 0.2, MaxDelay: backoffMax},
+			Backoff:           backoff.Config{BaseDelay: backoffMin, Multiplier: 1.6, Jitter: 0.2, MaxDelay: reconnectMax},
 			MinConnectTimeout: callTimeout,
 		})},
 	}
@@ -232,17 +276,7 @@ func (r *Resolver) Start(ctx context.Context) {
 	r.startOnce.Do(func() {
 		ctx, r.cancel = context.WithCancel(ctx)
 		r.done = make(chan struct{})
-		sctx, cancel := context.WithTimeout(ctx, r.opts.StartupTimeout)
-		// A member that refuses the connection answers at once; when all
-		// do, there is nothing to wait for and the gateway starts on the
-		// defaults now rather than after StartupTimeout.
-		refused := make(chan error, 1)
-		go func() { refused <- r.allRefused(sctx, cancel) }()
-		err := r.connectAndRead(ctx, sctx, SourceStartup)
-		cancel()
-		if rerr := <-refused; err != nil && rerr != nil {
-			err = rerr
-		}
+		err := r.startupRead(ctx)
 		if err != nil {
 			r.failed(err, "etcd not reachable at startup; serving default URLs and retrying in the background")
 		}
@@ -284,6 +318,9 @@ type EtcdStatus struct {
 	LastContact time.Time `json:"last_contact,omitzero"`
 	// Revision is the highest etcd revision seen.
 	Revision int64 `json:"revision"`
+	// ClusterID is the ID of the etcd cluster that answered last, in hex;
+	// when it changes, another cluster answers and every key is re-read.
+	ClusterID string `json:"cluster_id,omitempty"`
 }
 
 // KeyStatus describes one key.
@@ -325,6 +362,9 @@ func (r *Resolver) Status() Status {
 		LastContact: r.lastContact,
 		Revision:    r.maxRev,
 	}, Keys: make([]KeyStatus, len(r.keys))}
+	if r.clusterID != 0 {
+		s.Etcd.ClusterID = fmt.Sprintf("%x", r.clusterID)
+	}
 	for i, k := range r.keys {
 		ks := KeyStatus{Key: k.name, URL: k.cur.Raw, DefaultURL: k.def.Raw, Source: k.source,
 			UsingDefault: k.isDefault, ChangedAt: k.changedAt, ModRevision: k.modRev}

@@ -182,7 +182,11 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	r.Start(t.Context())
 	put(t, cli, "a", "http://10.0.0.1/a")
 	waitURL(t, r, "a", "http://10.0.0.1/a")
-	time.Sleep(200 * time.Millisecond) // let a few timer reads run
+	// Let a few timer reads run: each one is a new last contact.
+	for range 3 {
+		seen := r.Status().Etcd.LastContact
+		waitFor(t, "a timer read", func() bool { return r.Status().Etcd.LastContact.After(seen) })
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -128,6 +128,14 @@ func (l *logs) has(parts ...string) bool {
 // the Resolver behind.
 func newResolver(t *testing.T, opts Options, defaults map[string]string) (*Resolver, *logs) {
 	t.Helper()
+	r, l := buildResolver(t, opts, defaults)
+	r.Start(context.Background())
+	return r, l
+}
+
+// buildResolver is newResolver without Start.
+func buildResolver(t *testing.T, opts Options, defaults map[string]string) (*Resolver, *logs) {
+	t.Helper()
 	l := &logs{}
 	opts.Logger = newLogger(io.MultiWriter(l, testWriter{t}))
 	targets := make(map[string]*endpoint.Target, len(defaults))
@@ -158,7 +166,6 @@ func newResolver(t *testing.T, opts Options, defaults map[string]string) (*Resol
 			time.Sleep(5 * time.Millisecond)
 		}
 	})
-	r.Start(context.Background())
 	return r, l
 }
 
@@ -284,7 +291,8 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 }
 
 // proxy forwards TCP connections to target until cut, which drops every
-// connection and refuses new ones until mend.
+// connection and refuses new ones until mend. Made without a target, it
+// starts cut: it holds its address for an etcd started later.
 type proxy struct {
 	l      net.Listener
 	target string
@@ -300,7 +308,7 @@ func newProxy(t *testing.T, target string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{l: l, target: target, conns: map[net.Conn]struct{}{}}
+	p := &proxy{l: l, target: target, conns: map[net.Conn]struct{}{}, down: target == ""}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(func() {
@@ -360,4 +368,34 @@ func (p *proxy) mend() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = false
+}
+
+// retarget makes p forward new connections to target and mends it.
+func (p *proxy) retarget(target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target, p.down = target, false
+}
+
+// waitURLWithin waits at most d until key's Binding routes to want.
+func waitURLWithin(t *testing.T, r *Resolver, key, want string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for r.Binding(key).Load().Raw != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not route to %s within %v (it routes to %s)", key, want, d, r.Binding(key).Load().Raw)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// restartAndWaitReread restarts e with the same data and waits until r has
+// read etcd again, as it does on every reconnection: a put after that is
+// carried by the resumed watch, not by that read.
+func restartAndWaitReread(t *testing.T, r *Resolver, e *devetcd.Server) *devetcd.Server {
+	t.Helper()
+	before := time.Now()
+	e = restart(t, e, nil)
+	waitFor(t, "a read after the restart", func() bool { return r.Status().Etcd.LastContact.After(before) })
+	return e
 }

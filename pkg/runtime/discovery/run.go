@@ -2,19 +2,18 @@ package discovery
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
 	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
 )
@@ -32,6 +31,7 @@ func (r *Resolver) run(ctx context.Context, err error) {
 		if r.cli != nil {
 			r.cli.Close()
 		}
+		r.bg.Wait()
 	}()
 	var bo retryBackoff
 	quick := false // the last retry skipped the backoff
@@ -65,10 +65,12 @@ func (r *Resolver) run(ctx context.Context, err error) {
 				t.Stop()
 				return
 			case <-t.C:
+			case <-r.ready: // etcd is back: waiting longer would only delay
+				t.Stop()
 			}
 		}
 		rctx, cancel := context.WithTimeout(ctx, callTimeout)
-		err = r.connectAndRead(ctx, rctx, SourceResync)
+		err = r.probeIfTimeout(ctx, r.connectAndRead(ctx, rctx, SourceResync))
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -96,6 +98,7 @@ func (r *Resolver) connectAndRead(life, ctx context.Context, source string) erro
 			return fmt.Errorf("connect to etcd: %w", describe(err))
 		}
 		r.cli = cli
+		r.bg.Go(func() { r.watchConn(life, cli.ActiveConnection()) })
 		r.mu.Lock()
 		r.conn = cli.ActiveConnection()
 		r.mu.Unlock()
@@ -113,9 +116,18 @@ func (r *Resolver) connectAndRead(life, ctx context.Context, source string) erro
 }
 
 // readAll reads every key in read-only Txns of up to maxTxnOps Gets and
-// applies what it finds. backwards reports that etcd's revision is lower
-// than one seen before: etcd was wiped or restored.
-func (r *Resolver) readAll(ctx context.Context, source string) (backwards bool, err error) {
+// applies what it finds. newHistory is non-empty when the answer comes from
+// another history than the one seen so far: etcd's revision is lower than
+// one seen before (etcd was wiped or restored from a snapshot), or another
+// cluster answers. The watches then wait for revisions of the old history
+// and must be replaced.
+func (r *Resolver) readAll(ctx context.Context, source string) (newHistory string, err error) {
+	reconnects := r.reconnects.Load()
+	defer func() {
+		if err == nil {
+			r.readAt = reconnects // this read saw every reconnection before it
+		}
+	}()
 	for start := 0; start < len(r.keys); start += maxTxnOps {
 		batch := r.keys[start:min(start+maxTxnOps, len(r.keys))]
 		ops := make([]clientv3.Op, len(batch))
@@ -123,20 +135,14 @@ func (r *Resolver) readAll(ctx context.Context, source string) (backwards bool, 
 			ops[i] = clientv3.OpGet(k.name)
 		}
 		resp, err := r.cli.Txn(ctx).Then(ops...).Commit()
-		if errors.Is(err, context.DeadlineExceeded) {
-			// etcd's client hides why no member answered: find out.
-			return false, fmt.Errorf("read etcd keys: %w (%s)", err, r.probe())
-		}
 		if err != nil {
-			return false, fmt.Errorf("read etcd keys: %w", describe(err))
+			return "", fmt.Errorf("read etcd keys: %w", describe(err))
+		}
+		r.mu.Lock()
+		if nh := r.history(resp.Header); nh != "" {
+			newHistory = nh
 		}
 		rev := resp.Header.Revision
-		r.mu.Lock()
-		if rev < r.maxRev {
-			backwards = true
-			r.log.Warn("etcd revision went backwards: etcd was wiped or restored from a snapshot", "from", r.maxRev, "to", rev)
-		}
-		r.maxRev = rev
 		r.lastContact = time.Now()
 		for i, k := range batch {
 			k.rev = rev
@@ -148,7 +154,39 @@ func (r *Resolver) readAll(ctx context.Context, source string) (backwards bool, 
 		}
 		r.mu.Unlock()
 	}
-	return backwards, nil
+	return newHistory, nil
+}
+
+// history compares the header of a read with what was seen before and
+// records its cluster ID and revision. It returns why the read comes from
+// a new history, or "". A linearizable read never sees a revision lower
+// than an earlier read of the same history, so a lower one means etcd was
+// wiped or restored. r.mu is held.
+func (r *Resolver) history(h *etcdserverpb.ResponseHeader) string {
+	why := r.otherCluster(h)
+	if why == "" && h.Revision < r.maxRev {
+		why = fmt.Sprintf("etcd revision went backwards from %d to %d", r.maxRev, h.Revision)
+		r.log.Warn("etcd revision went backwards: etcd was wiped or restored from a snapshot", "from", r.maxRev, "to", h.Revision)
+	}
+	r.maxRev = h.Revision
+	return why
+}
+
+// otherCluster records the cluster ID of a response and says, if it differs
+// from the one seen before, that another cluster answers. A cluster's ID is
+// derived from its members' IDs when it is formed, so a cluster rebuilt
+// with other members (a changed member list) has another ID too. r.mu is
+// held.
+func (r *Resolver) otherCluster(h *etcdserverpb.ResponseHeader) string {
+	prev := r.clusterID
+	if h.ClusterId != 0 {
+		r.clusterID = h.ClusterId
+	}
+	if prev == 0 || h.ClusterId == 0 || h.ClusterId == prev {
+		return ""
+	}
+	r.log.Warn("etcd cluster ID changed: another etcd cluster answers", "from", fmt.Sprintf("%x", prev), "to", fmt.Sprintf("%x", h.ClusterId))
+	return fmt.Sprintf("another etcd cluster answers (cluster ID %x, was %x)", h.ClusterId, prev)
 }
 
 // watch watches every key from the revision its state is known at, and
@@ -191,27 +229,68 @@ func (r *Resolver) watch(ctx context.Context) error {
 		}()
 	}
 	r.mu.Unlock()
-
 	tick := time.NewTicker(r.opts.Timer)
 	defer tick.Stop()
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case m := <-msgs:
-			if err := r.handle(m.k, m.resp, m.closed); err != nil {
-				return err
+			err = r.handle(m.k, m.resp, m.closed)
+		case <-r.ready:
+			// etcd's client resumes a broken watch stream by itself,
+			// from the revision it had reached. A wiped or restored etcd
+			// answers such a watch with nothing until its revision
+			// catches up, so every reconnection since the last read
+			// began is checked by a read, which sees a new history and
+			// replaces the watches.
+			if r.reconnects.Load() != r.readAt {
+				err = r.reread(ctx, SourceResync, "read after reconnecting to etcd")
 			}
 		case <-tick.C:
-			rctx, cancel := context.WithTimeout(ctx, callTimeout)
-			backwards, err := r.readAll(rctx, SourceTimer)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("periodic read (--etcdtimer): %w", err)
-			}
-			if backwards {
-				return &resyncError{"etcd revision went backwards"}
-			}
+			err = r.reread(ctx, SourceTimer, "periodic read (--etcdtimer)")
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// reread reads every key while watching. A new history ends the watches
+// with a resyncError; what names the read in an error.
+func (r *Resolver) reread(ctx context.Context, source, what string) error {
+	rctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	newHistory, err := r.readAll(rctx, source)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, r.probeIfTimeout(ctx, err))
+	}
+	if newHistory != "" {
+		return &resyncError{newHistory}
+	}
+	return nil
+}
+
+// watchConn follows the state of conn until ctx ends. Each time conn
+// becomes ready it rings r.ready (without blocking: one pending ring is
+// enough), and if conn was ready before, it counts a reconnection. Waking
+// from a change and finding conn ready means it left the ready state and
+// came back, even if the moment in between was missed.
+func (r *Resolver) watchConn(ctx context.Context, conn *grpc.ClientConn) {
+	st := conn.GetState()
+	wasReady := st == connectivity.Ready
+	for conn.WaitForStateChange(ctx, st) {
+		if st = conn.GetState(); st != connectivity.Ready {
+			continue
+		}
+		if wasReady {
+			r.reconnects.Add(1)
+		}
+		wasReady = true
+		select {
+		case r.ready <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -228,6 +307,9 @@ func (r *Resolver) handle(k *key, resp clientv3.WatchResponse, closed bool) erro
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if why := r.otherCluster(&resp.Header); why != "" {
+		return &resyncError{why}
+	}
 	r.lastContact = time.Now()
 	r.maxRev = max(r.maxRev, resp.Header.Revision)
 	for _, ev := range resp.Events {
@@ -250,7 +332,7 @@ func (r *Resolver) applyValue(k *key, value []byte, modRev int64, source string)
 	t, err := endpoint.Parse(string(value))
 	if err != nil {
 		if k.rejected == nil || k.rejected.ModRevision != modRev {
-			v := shorten(string(value))
+			v := shorten(endpoint.Redact(string(value)))
 			k.rejected = &Rejected{Value: v, Reason: err.Error(), ModRevision: modRev, At: time.Now()}
 			r.log.Warn("ignoring unusable etcd value; keeping the last good URL",
 				"key", k.name, "value", v, "reason", err.Error(), "url", k.cur.Raw, "source", source)
@@ -317,64 +399,6 @@ func describe(err error) error {
 		return &configError{fmt.Errorf("the etcd user may not read the endpoint keys: grant it read access: %w", err)}
 	}
 	return err
-}
-
-// allRefused dials every member once. If each one refuses the connection
-// (or cannot be reached at all) before ctx ends, it calls cancel and returns
-// an error naming them; otherwise it returns nil.
-func (r *Resolver) allRefused(ctx context.Context, cancel context.CancelFunc) error {
-	var d net.Dialer
-	var reasons []string
-	for _, ep := range r.opts.Endpoints {
-		u, _ := url.Parse(ep) // checked by New
-		conn, err := d.DialContext(ctx, "tcp", u.Host)
-		if err == nil {
-			conn.Close()
-			return nil
-		}
-		var ne net.Error
-		if ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
-			return nil // slow, not refused: the read's own timeout decides
-		}
-		reasons = append(reasons, ep+": "+err.Error())
-	}
-	cancel()
-	return fmt.Errorf("no etcd member accepts connections (%s)", strings.Join(reasons, "; "))
-}
-
-// probe connects to each member once, as the client does, and says why it
-// does not answer: connection refused, a TLS or certificate error, or
-// reachable (then etcd itself is stuck, e.g. without a leader).
-func (r *Resolver) probe() string {
-	var out []string
-	for _, ep := range r.opts.Endpoints {
-		u, _ := url.Parse(ep) // checked by New
-		conn, err := net.DialTimeout("tcp", u.Host, time.Second)
-		if err == nil && r.cfg.TLS != nil {
-			tc := r.cfg.TLS.Clone()
-			tc.ServerName, tc.NextProtos = u.Hostname(), []string{"h2"}
-			tconn := tls.Client(conn, tc)
-			conn = tconn
-			tconn.SetDeadline(time.Now().Add(time.Second))
-			if err = tconn.Handshake(); err == nil {
-				// With TLS 1.3 a refused client certificate shows on the first read.
-				tconn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-				var ne net.Error
-				if _, err = tconn.Read(make([]byte, 1)); errors.As(err, &ne) && ne.Timeout() {
-					err = nil
-				}
-			}
-		}
-		if conn != nil {
-			conn.Close()
-		}
-		if err != nil {
-			out = append(out, ep+": "+err.Error())
-		} else {
-			out = append(out, ep+": reachable but not answering")
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 // retryBackoff doubles from backoffMin to backoffMax; each wait is random

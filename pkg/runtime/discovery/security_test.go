@@ -4,13 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/micro-gw/micro-gw/internal/devetcd"
 )
@@ -34,9 +40,9 @@ func enableAuth(t *testing.T, url, password string) *clientv3.Client {
 	return admin(t, clientv3.Config{Endpoints: []string{url}, Username: "root", Password: password})
 }
 
-// TestShortTokenTTL covers simple tokens that expire after 1 s: across
-// several TTLs, and across an etcd restart that forgets every token, changes
-// still arrive by watch. The timer is far off, so it cannot refresh the
+// TestShortTokenTTL covers simple tokens that expire after 1 s: after the
+// resolver's token expired, twice, and across an etcd restart that forgets
+// every token, changes still arrive by watch. The timer is far off, so it cannot refresh the
 // token nor deliver the change (etcd #11954, Traefik #11941).
 func TestShortTokenTTL(t *testing.T) {
 	e := startEtcd(t, devetcd.Config{AuthTokenTTL: 1})
@@ -47,7 +53,7 @@ func TestShortTokenTTL(t *testing.T) {
 	waitURL(t, r, "a", "http://10.0.0.1/0")
 
 	for i := 1; i <= 2; i++ {
-		time.Sleep(2500 * time.Millisecond) // more than two token lifetimes, no traffic
+		waitTokenExpiry(t, e.ClientURL(), "secret") // the resolver idle meanwhile
 		u := "http://10.0.0.1/" + strconv.Itoa(i)
 		put(t, cli, "a", u)
 		waitURL(t, r, "a", u)
@@ -56,8 +62,8 @@ func TestShortTokenTTL(t *testing.T) {
 		}
 	}
 
-	e = restart(t, e, nil)
-	time.Sleep(2500 * time.Millisecond)
+	e = restartAndWaitReread(t, r, e) // a restart forgets every token
+	waitTokenExpiry(t, e.ClientURL(), "secret")
 	cli = admin(t, clientv3.Config{Endpoints: []string{e.ClientURL()}, Username: "root", Password: "secret"})
 	put(t, cli, "a", "http://10.0.0.1/restarted")
 	waitURL(t, r, "a", "http://10.0.0.1/restarted")
@@ -202,4 +208,43 @@ func TestClusterMemberDown(t *testing.T) {
 	}
 	put(t, admin(t, clientv3.Config{Endpoints: cl.ClientURLs()}), "a", "http://10.0.0.1/all")
 	waitURL(t, r, "a", "http://10.0.0.1/all")
+}
+
+// waitTokenExpiry waits until etcd has dropped a simple token issued now,
+// after every request the resolver made so far: tokens live the TTL from
+// their last use, so the resolver's token has expired too. Checking a token
+// refreshes it, so each check uses a token of its own, all issued at once.
+func waitTokenExpiry(t *testing.T, url, password string) {
+	t.Helper()
+	const checks, every = 20, 250 * time.Millisecond // up to 5 s; etcd drops a token 1 to 2 s after its last use
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	// A plain gRPC connection: etcd's client would retry a rejected token.
+	conn, err := grpc.NewClient(strings.TrimPrefix(url, "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	auth, kv := pb.NewAuthClient(conn), pb.NewKVClient(conn)
+	tokens := make([]string, checks)
+	for i := range tokens {
+		resp, err := auth.Authenticate(ctx, &pb.AuthenticateRequest{Name: "root", Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = resp.Token
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for _, tok := range tokens {
+		<-tick.C
+		_, err := kv.Range(metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, tok), &pb.RangeRequest{Key: []byte("a")})
+		if errors.Is(rpctypes.Error(err), rpctypes.ErrInvalidAuthToken) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("no simple token expired within %v", checks*every)
 }

@@ -7,8 +7,10 @@
 package endpoint
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -25,28 +27,82 @@ type Target struct {
 
 // Parse validates s as an absolute http(s) URL and returns a Target.
 // It is the single check used both at build time and for etcd values.
+// Its errors show s through Redact: a password in s never reaches a log.
 func Parse(s string) (*Target, error) {
 	raw := strings.TrimSpace(s)
 	if raw == "" {
 		return nil, fmt.Errorf("empty URL")
 	}
+	shown := Redact(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a URL: %v", raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the url.Error repeats the URL, password included
+		}
+		return nil, fmt.Errorf("%q is not a URL: %v", shown, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL", raw)
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", shown)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("%q has no host", raw)
+		return nil, fmt.Errorf("%q has no host", shown)
+	}
+	if err := CheckPort(u); err != nil {
+		return nil, fmt.Errorf("%q %v", shown, err)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%q carries credentials; put them elsewhere", raw)
+		return nil, fmt.Errorf("%q carries credentials; put them elsewhere", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q has a query or fragment; an endpoint is a base URL", raw)
+		return nil, fmt.Errorf("%q has a query or fragment; an endpoint is a base URL", shown)
 	}
 	return &Target{URL: u, Raw: raw, Base: strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")}, nil
+}
+
+// CheckPort accepts a URL without a port, or with a port from 1 to 65535:
+// url.Parse only checks that a port is digits, so :0, :65536 and :99999
+// would pass and fail every request. An empty port ("host:") is refused
+// too: it is a typo more often than a way to say the default port. It is
+// the one port rule of backend URLs and etcd member URLs.
+func CheckPort(u *url.URL) error {
+	p := u.Port()
+	if p == "" && !strings.HasSuffix(u.Host, ":") {
+		return nil
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("has port %q; a port is 1 to 65535", p)
+	}
+	return nil
+}
+
+// Redact returns s with the credentials of its user information replaced
+// by "xxxxx": http://user:secret@host/ becomes http://user:xxxxx@host/, as
+// url.URL.Redacted does, and a lone user name, which may be a token, is
+// replaced whole. It works on the text, so it also redacts a value that
+// does not parse as a URL. Every URL that reaches a log or a status page
+// from an etcd value or a flag goes through it.
+func Redact(s string) string {
+	i := strings.Index(s, "//")
+	if i < 0 {
+		return s
+	}
+	start := i + 2
+	authority := s[start:]
+	if j := strings.IndexAny(authority, "/?#"); j >= 0 {
+		authority = authority[:j]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPassword := strings.Cut(authority[:at], ":")
+	if !hasPassword {
+		user = ""
+	} else {
+		user += ":"
+	}
+	return s[:start] + user + "xxxxx" + s[start+at:]
 }
 
 // Binding is a slot holding the current Target.
