@@ -212,12 +212,19 @@ const neutralRefKey = "x-micro-gw-unresolved-ref"
 // names #/definitions/..., not the OpenAPI 3 path it is converted to.
 func (p *parser) checkRefs(loc *locator, edits *[]edit) {
 	reported := map[string]bool{}
+	resolves := map[string]bool{}
+	idx := keyIndex{}
 	walkRefs(p.root, false, func(obj *yaml.Node, key, val *yaml.Node) {
 		ref := val.Value
-		if strings.HasPrefix(ref, "#") {
-			if _, _, ok := followPointer(p.root, ref); ok {
-				return
+		ok, seen := resolves[ref]
+		if !seen {
+			if strings.HasPrefix(ref, "#") {
+				_, _, ok = followPointer(p.root, ref, idx.get)
 			}
+			resolves[ref] = ok
+		}
+		if ok {
+			return
 		}
 		neutral := ""
 		if start, end, ok := loc.scalar(key); ok {

@@ -158,7 +158,7 @@ func escapePointer(tok string) string {
 // returns the key node of the last member (nil for a list item) and the
 // node it names; ok is false when a step does not exist. Tokens are
 // unescaped (~1, ~0) and, as in a URI fragment, percent-decoded.
-func followPointer(root *yaml.Node, ptr string) (key, val *yaml.Node, ok bool) {
+func followPointer(root *yaml.Node, ptr string, get func(*yaml.Node, string) pair) (key, val *yaml.Node, ok bool) {
 	ptr = strings.TrimPrefix(ptr, "#")
 	val = deref(root)
 	if ptr == "" {
@@ -199,7 +199,7 @@ func followPointer(root *yaml.Node, ptr string) (key, val *yaml.Node, ok bool) {
 // pointerNode returns the node to point at for a JSON pointer: the key of
 // its last member, or the list item; nil when it does not exist.
 func (p *parser) pointerNode(ptr string) *yaml.Node {
-	key, val, ok := followPointer(p.root, ptr)
+	key, val, ok := followPointer(p.root, ptr, get)
 	switch {
 	case !ok:
 		return nil
@@ -207,4 +207,28 @@ func (p *parser) pointerNode(ptr string) *yaml.Node {
 		return key
 	}
 	return val
+}
+
+// keyIndex looks keys up in mappings, indexing each large mapping the first
+// time, so that resolving many references into components.schemas costs
+// one map lookup each rather than a scan of every schema.
+type keyIndex map[*yaml.Node]map[string]pair
+
+// get is get with an index for mappings of more than a few entries.
+func (idx keyIndex) get(n *yaml.Node, key string) pair {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode || len(n.Content) < 32 {
+		return get(n, key)
+	}
+	m, ok := idx[n]
+	if !ok {
+		m = make(map[string]pair, len(n.Content)/2)
+		for _, kv := range pairs(n) {
+			if _, dup := m[kv.key.Value]; !dup {
+				m[kv.key.Value] = kv
+			}
+		}
+		idx[n] = m
+	}
+	return m[key]
 }

@@ -34,7 +34,7 @@ func (p *parser) scanSecurity() {
 	var undefined []undefinedUse
 	for _, sec := range p.securityLists() {
 		for _, req := range requirementNames(sec.list) {
-			if first == nil {
+			if first == nil || sec.key.Line < first.Line {
 				first = sec.key
 			}
 			if slices.Contains(used, req.name) {
