@@ -193,6 +193,22 @@ func TestUnresolvedRefIsAnErrorWithItsLine(t *testing.T) {
 	)
 }
 
+// TestRefOfTheWrongKindNamesItsLine protects the line of a load error
+// about a reference that resolves to the wrong kind of object.
+func TestRefOfTheWrongKindNamesItsLine(t *testing.T) {
+	d := loadErrors(t, endpointAPI+`paths:
+  /x:
+    get:
+      parameters:
+        - $ref: '#/components/schemas/Pet'
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    Pet: {type: object}
+`)
+	wantExactly(t, d.Lines(), `d.yaml:9: not a valid OpenAPI document: bad data in "#/components/schemas/Pet" (expecting ref to parameter object); correct it so that it follows the OpenAPI 3.0/3.1 specification`)
+}
+
 // TestLegacySecurityShapes protects the YAML shapes older tools wrote: a
 // security requirement as a string, scopes as a scalar. Each is read as
 // meant, with a warning naming its line, and no "undefined scheme" noise.

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -369,11 +370,15 @@ func (p *parser) kinError(err error, what string) error {
 	}
 
 	at, place := p.kinLocate(err)
+	msg := err.Error()
 	var le *yaml.LoadError
 	var dre *openapi3.DisallowedExternalRefError
 	if errors.As(err, &dre) {
 		hint = "references must point inside the same file (#/...); copy the referenced part in"
 		at = findRef(p.root, dre.Ref)
+	}
+	if p.swagger {
+		msg = swaggerRefs.Replace(msg)
 	}
 	switch {
 	case at != nil:
@@ -381,11 +386,24 @@ func (p *parser) kinError(err error, what string) error {
 		at = lineNode(les.Errors[0].Mark.Line)
 	case errors.As(err, &le):
 		at = lineNode(le.Mark.Line)
+	default:
+		// A reference the loader could not use: point at it.
+		if m := quotedRef.FindStringSubmatch(msg); m != nil {
+			at = findRef(p.root, m[1])
+		}
 	}
-	e := p.fail(at, place, what+": "+err.Error(), hint)
+	e := p.fail(at, place, what+": "+msg, hint)
 	e.Err = err
 	return e
 }
+
+// quotedRef finds a local reference quoted in a kin-openapi message.
+var quotedRef = regexp.MustCompile(`"(#/[^"]*)"`)
+
+// swaggerRefs writes the references of a Swagger 2.0 document converted to
+// OpenAPI 3 back as the user wrote them.
+var swaggerRefs = strings.NewReplacer("#/components/schemas/", "#/definitions/", "#/components/parameters/", "#/parameters/",
+	"#/components/responses/", "#/responses/", "#/components/securitySchemes/", "#/securityDefinitions/")
 
 // kinLocate finds where a kin-openapi error points in the document: the
 // innermost origin of the chain (set because the loader runs with

@@ -83,6 +83,9 @@ func (p *parser) validationText(err error) (msg, hint string) {
 	}
 	msg, _, _ = strings.Cut(inner.Error(), "\n")
 	msg = strings.TrimSpace(msg)
+	if p.swagger {
+		msg = swaggerRefs.Replace(msg)
+	}
 
 	std := "the OpenAPI 3.0/3.1 specification"
 	if p.swagger {
