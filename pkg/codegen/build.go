@@ -89,7 +89,7 @@ func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildRe
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
 	if n := len(res.Warnings); n > 0 {
-		fmt.Fprintf(out, "%s (micro-gw build --strict refuses them)\n", plural(n, "warning"))
+		fmt.Fprintf(out, "%s (micro-gw build --strict refuses warnings)\n", plural(n, "warning"))
 	}
 	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
 	step("Loading definitions...", t0, fmt.Sprintf("%d APIs, %d resources", len(res.APIs), res.Resources))
