@@ -112,8 +112,8 @@ func (p *parser) legacySecurity(loc *locator, edits *[]edit) {
 					if kv.val.Kind != yaml.ScalarNode || kv.val.ShortTag() == "!!null" {
 						continue
 					}
-					raw, _, _ := loc.scalar(kv.val)
-					if p.replace(loc, edits, kv.val, "["+string(loc.text(kv.val, raw))+"]") {
+					scope, _ := json.Marshal(kv.val.Value) // JSON is YAML: a list of one string
+					if p.replace(loc, edits, kv.val, "["+string(scope)+"]") {
 						p.warn(kv.val, "%sthe scopes of security scheme %q are the scalar %q; read as the list [%s]: write a list, %s: [%s]",
 							sec.prefix(), kv.key.Value, kv.val.Value, kv.val.Value, kv.key.Value, kv.val.Value)
 					}
@@ -233,7 +233,9 @@ func (p *parser) checkRefs(loc *locator, edits *[]edit) {
 			}
 		}
 		if neutral == "" || !p.replace(loc, edits, key, neutral) {
-			// Cannot rewrite it: kin-openapi will refuse it, with less to say.
+			// Cannot rewrite it (an unusual spelling of the key): an error
+			// here, since kin-openapi will refuse the document.
+			p.collect(p.fail(key, "", fmt.Sprintf("$ref %q does not resolve", ref), "define what it points at, or correct the reference"))
 			return
 		}
 		// kin-openapi places the emptied object at its key, or at the object.
@@ -385,16 +387,6 @@ func (l *locator) scalar(n *yaml.Node) (start, end int, ok bool) {
 	return 0, 0, false
 }
 
-// mustEnd returns the end of a scalar that scalar located.
-func (l *locator) mustEnd(n *yaml.Node) int {
-	_, end, _ := l.scalar(n)
-	return end
-}
-
-// text returns the token of n starting at start.
-func (l *locator) text(n *yaml.Node, start int) []byte {
-	return l.data[start:l.mustEnd(n)]
-}
 
 // keyOf returns the key whose value is n, or nil (the root, a list item).
 func (p *parser) keyOf(n *yaml.Node) *yaml.Node {
