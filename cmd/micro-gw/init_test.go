@@ -35,7 +35,7 @@ func TestInitFromURL(t *testing.T) {
 		{"named", srv.URL + "/specs/petstore.yaml", "petstore.yaml", ""},
 		{"unnamed", srv.URL + "/openapi", "openapi.yaml", ""},
 		{"missing", srv.URL + "/nothing.yaml", "", "the server answered 404 Not Found"},
-		{"invalid", srv.URL + "/garbage.yaml", "", "is not a valid definition: garbage.yaml: not an OpenAPI or Swagger definition"},
+		{"invalid", srv.URL + "/garbage.yaml", "", "garbage.yaml: not an OpenAPI or Swagger definition: there is no top-level openapi or swagger field; an API definition starts with \"openapi: 3.0.3\" (or 3.1.x), or \"swagger: \\\"2.0\\\"\", followed by info and paths\nmicro-gw: " + srv.URL + "/garbage.yaml is not a valid definition: 1 error\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/micro-gw/micro-gw/pkg/codegen"
 )
 
 // Exit codes, mapped in this one place.
@@ -44,8 +47,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "micro-gw: %v\n", err)
+	printError(stderr, err)
 	return exitCode(ctx, err)
+}
+
+// printError prints err as "micro-gw: <message>". Problems in definitions
+// print as a compiler's do, one "file:line: ..." line each, followed by
+// "micro-gw: " and their count.
+func printError(stderr io.Writer, err error) {
+	msg := err.Error()
+	var d *codegen.Diagnostics
+	if errors.As(err, &d) {
+		for _, l := range d.Lines() {
+			fmt.Fprintln(stderr, l)
+		}
+		msg = strings.Replace(msg, d.Error(), d.Summary(), 1)
+	}
+	fmt.Fprintf(stderr, "micro-gw: %s\n", msg)
 }
 
 func exitCode(ctx context.Context, err error) int {

@@ -28,6 +28,9 @@ type BuildOptions struct {
 	Quiet bool
 	// Verbose also shows the go command and its output.
 	Verbose bool
+	// Strict refuses definitions with warnings (strict = true in
+	// conf/gateway.conf does the same).
+	Strict bool
 }
 
 // BuildResult describes a successful build.
@@ -59,22 +62,34 @@ func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildRe
 	}
 
 	t0 := time.Now()
-	res, err := LoadDir(p.DefinitionsPath())
+	conf, err := p.ReadConf()
 	if err != nil {
 		return nil, err
 	}
-	settings, err := p.ReadConf()
-	if err != nil {
-		return nil, err
-	}
+	buildConf, settings := project.SplitSettings(conf)
+	strict := opts.Strict || buildConf["strict"] == "true"
 	// The values must also be ones the runtime accepts; check them now
 	// rather than when the executable starts.
 	noEnv := func(string) (string, bool) { return "", false }
 	if _, err := runtime.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
 		return nil, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
 	}
+	res, err := LoadDir(p.DefinitionsPath())
+	var diag *Diagnostics
+	if errors.As(err, &diag) {
+		diag.Strict = strict
+	}
+	if err != nil {
+		return nil, err
+	}
+	if strict && len(res.Warnings) > 0 {
+		return nil, &Diagnostics{Warnings: res.Warnings, Strict: true}
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
+	}
+	if n := len(res.Warnings); n > 0 {
+		fmt.Fprintf(out, "%s (micro-gw build --strict refuses warnings)\n", plural(n, "warning"))
 	}
 	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
 	step("Loading definitions...", t0, fmt.Sprintf("%d APIs, %d resources", len(res.APIs), res.Resources))

@@ -11,12 +11,18 @@ import (
 //	api_definitions/petstore.yaml:12: GET /pet/{petId}: <what is wrong>; <what to do>
 //
 // with the line left out when it is not known and the place left out when
-// the problem concerns the file as a whole.
+// the problem concerns the file as a whole. In a file written on one line
+// (minified JSON) the line says little, so the JSON pointer of the element
+// follows it: "api.json:1 (#/paths/~1pet/get): ...".
 type DefinitionError struct {
 	// File names the definition as the user knows it, e.g. "api_definitions/petstore.yaml".
 	File string
 	// Line is 1-based; 0 means unknown.
 	Line int
+	// Pointer is the JSON pointer of the element, set for one-line files only.
+	Pointer string
+	// col is the column, which orders problems on one line.
+	col int
 	// Place is where in the API the problem is: "API level", "GET /pet/{petId}", ...
 	Place string
 	// Msg says what is wrong, Hint what to do about it.
@@ -28,12 +34,7 @@ type DefinitionError struct {
 
 func (e *DefinitionError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":")
-		b.WriteString(strconv.Itoa(e.Line))
-	}
-	b.WriteString(": ")
+	writePosition(&b, e.File, e.Line, e.Pointer)
 	if e.Place != "" {
 		b.WriteString(e.Place)
 		b.WriteString(": ")
@@ -48,17 +49,38 @@ func (e *DefinitionError) Error() string {
 
 func (e *DefinitionError) Unwrap() error { return e.Err }
 
-// Warning is something the build accepts but the user should know about.
+// Warning is something the build accepts but the user should know about:
+// a problem that does not change what the gateway does. Strict mode
+// (micro-gw build --strict) refuses it as an error.
 type Warning struct {
 	File string
 	// Line is 1-based; 0 means unknown.
 	Line int
-	Msg  string
+	// Pointer is the JSON pointer of the element, set for one-line files only.
+	Pointer string
+	Msg     string
+	// col is the column, which orders problems on one line.
+	col int
 }
 
 func (w Warning) String() string {
-	if w.Line > 0 {
-		return w.File + ":" + strconv.Itoa(w.Line) + ": " + w.Msg
+	var b strings.Builder
+	writePosition(&b, w.File, w.Line, w.Pointer)
+	b.WriteString(w.Msg)
+	return b.String()
+}
+
+// writePosition writes "file:line (pointer): " with what is known of them.
+func writePosition(b *strings.Builder, file string, line int, pointer string) {
+	b.WriteString(file)
+	if line > 0 {
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(line))
 	}
-	return w.File + ": " + w.Msg
+	if pointer != "" {
+		b.WriteString(" (")
+		b.WriteString(pointer)
+		b.WriteString(")")
+	}
+	b.WriteString(": ")
 }

@@ -2,13 +2,14 @@ package codegen
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/runtime/router"
 	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
 )
 
@@ -42,7 +44,8 @@ var methods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT
 // LoadDir reads every *.yaml, *.yml and *.json file in dir (a project's
 // api_definitions/), in name order, and cross-checks them: no two APIs may
 // share a base path or a route. Files whose names start with "." are skipped.
-// The error names every file that has a problem (the first problem of each).
+// When a definition cannot be built the error is a *Diagnostics holding
+// every error and warning of every file.
 func LoadDir(dir string) (*Result, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -76,31 +79,40 @@ func LoadDir(dir string) (*Result, error) {
 	}
 
 	var defs []*definition
-	var errs []error
+	diag := &Diagnostics{}
 	for _, name := range names {
-		d, err := loadFile(filepath.Join(dir, name), path.Join(shown, name))
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		file := path.Join(shown, name)
+		d, err := loadFile(filepath.Join(dir, name), file)
+		diag.add(file, err)
+		if d != nil && d.routable {
+			// A definition with errors elsewhere still takes part in the
+			// cross-check, so that its conflicts are reported in this round.
+			defs = append(defs, d)
 		}
-		defs = append(defs, d)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if err := crossCheck(defs); err != nil {
-		return nil, err
-	}
-	if err := checkRouteTable(defs); err != nil {
-		return nil, err
+	if cc := crossCheck(defs); cc != nil {
+		diag.add("", cc)
+	} else if len(diag.Errors) == 0 {
+		if err := checkRouteTable(defs); err != nil {
+			// The safety net: what the loader's own checks missed.
+			diag.add("", err)
+		}
 	}
 	res := &Result{}
 	for _, d := range defs {
+		if d.failed {
+			continue
+		}
 		res.APIs = append(res.APIs, d.api)
-		res.Warnings = append(res.Warnings, d.warnings...)
+		diag.Warnings = append(diag.Warnings, d.warnings...)
 		res.Resources += len(d.api.Resources)
 	}
-	res.Warnings = append(res.Warnings, etcdDefaultConflicts(defs)...)
+	diag.Warnings = append(diag.Warnings, etcdDefaultConflicts(defs)...)
+	if len(diag.Errors) > 0 {
+		return nil, diag
+	}
+	sortWarnings(diag.Warnings)
+	res.Warnings = diag.Warnings
 	return res, nil
 }
 
@@ -141,12 +153,12 @@ func loadFile(file, shown string) (*definition, error) {
 		if errors.As(err, &pe) {
 			cause = pe.Err
 		}
-		return nil, &DefinitionError{
+		return nil, &Diagnostics{Errors: []*DefinitionError{{
 			File: shown,
 			Msg:  "cannot read the file: " + cause.Error(),
 			Hint: "check that it exists and that you may read it",
 			Err:  err,
-		}
+		}}}
 	}
 	return parse(shown, filepath.Base(file), data)
 }
@@ -156,10 +168,15 @@ type definition struct {
 	file     string
 	api      spec.API
 	warnings []Warning
+	// failed reports errors in the definition; routable that its base path
+	// and resources are still known, so that the cross-check can use them.
+	failed, routable bool
 	// basePathLine is where the base path came from (0 when defaulted).
 	basePathLine int
-	// lines holds the line of each resource's operation, parallel to api.Resources.
+	// lines and nodes hold the line and key node of each resource's
+	// operation, parallel to api.Resources.
 	lines []int
+	nodes []*yaml.Node
 	// etcdLines holds the first line of each etcd(key, default) pair.
 	etcdLines map[[2]string]int
 }
@@ -172,28 +189,75 @@ type parser struct {
 	// named are the x-wso2-endpoints entries by name.
 	named    map[string]*spec.Endpoints
 	warnings []Warning
+	// errs are the errors found so far. Loading goes on past each one that
+	// leaves the rest readable, so that one build reports them all.
+	errs []*DefinitionError
 	// etcdLines holds the first line of each etcd(key, default) pair.
 	etcdLines map[[2]string]int
+	// badPaths are the paths checkPaths refused; they get no resources.
+	badPaths map[string]bool
+	// pointers maps node positions to JSON pointers, for one-line files.
+	pointers map[[2]int]string
+	// neutralized are the positions of $refs replaced by an empty object
+	// before kin-openapi read the document: what it says about them is noise.
+	neutralized map[[2]int]bool
+	// keys maps each value node to its key (keyOf), built when needed.
+	keys map[*yaml.Node]*yaml.Node
+	// edits are the rewrites lenient made to the text kin-openapi read.
+	edits []edit
 }
 
-func (p *parser) fail(line int, place, msg, hint string) *DefinitionError {
-	return &DefinitionError{File: p.file, Line: line, Place: place, Msg: msg, Hint: hint}
+// fail returns an error located at node at (nil: the whole file).
+func (p *parser) fail(at *yaml.Node, place, msg, hint string) *DefinitionError {
+	line, col, ptr := p.position(at)
+	return &DefinitionError{File: p.file, Line: line, col: col, Pointer: ptr, Place: place, Msg: msg, Hint: hint}
 }
 
-func (p *parser) warn(line int, format string, args ...any) {
-	p.warnings = append(p.warnings, Warning{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+// warn records a warning located at node at (nil: the whole file).
+func (p *parser) warn(at *yaml.Node, format string, args ...any) {
+	line, col, ptr := p.position(at)
+	p.warnings = append(p.warnings, Warning{File: p.file, Line: line, col: col, Pointer: ptr, Msg: fmt.Sprintf(format, args...)})
+}
+
+// collect records err, a *DefinitionError or nil, and lets loading go on.
+func (p *parser) collect(err error) {
+	var de *DefinitionError
+	if errors.As(err, &de) {
+		p.errs = append(p.errs, de)
+	} else if err != nil {
+		p.errs = append(p.errs, &DefinitionError{File: p.file, Msg: err.Error(), Err: err})
+	}
 }
 
 const hintNotOpenAPI = `an API definition starts with "openapi: 3.0.3" (or 3.1.x), or "swagger: \"2.0\"", followed by info and paths`
 
+// parse loads one definition. The definition comes back even with errors
+// when its routes are known (definition.routable); the error is then a
+// *Diagnostics with every error and warning of the file.
 func parse(file, apiFile string, data []byte) (*definition, error) {
-	p := &parser{file: file, etcdLines: map[[2]string]int{}}
+	p := &parser{file: file, etcdLines: map[[2]string]int{}, badPaths: map[string]bool{}, neutralized: map[[2]int]bool{}}
+	d := p.load(apiFile, data)
+	sortWarnings(p.warnings)
+	if len(p.errs) == 0 {
+		return d, nil
+	}
+	if d != nil {
+		d.failed = true
+	}
+	return d, &Diagnostics{Errors: p.errs, Warnings: p.warnings}
+}
+
+// load runs the steps of parse; it returns nil when a step leaves nothing
+// to go on with.
+func (p *parser) load(apiFile string, data []byte) *definition {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, p.fail(0, "", "the file is empty", hintNotOpenAPI)
+		p.collect(p.fail(nil, "", "the file is empty", hintNotOpenAPI))
+		return nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, p.syntaxError(err)
+		p.collect(p.syntaxError(err))
+		return nil
 	}
 	p.root = deref(&doc)
 	if p.root == nil || p.root.Kind != yaml.MappingNode {
@@ -201,26 +265,31 @@ func parse(file, apiFile string, data []byte) (*definition, error) {
 		if p.root != nil {
 			got = kindName(p.root)
 		}
-		return nil, p.fail(lineOf(p.root), "", "not an OpenAPI or Swagger definition: the document is "+got+", not an object", hintNotOpenAPI)
+		p.collect(p.fail(p.root, "", "not an OpenAPI or Swagger definition: the document is "+got+", not an object", hintNotOpenAPI))
+		return nil
 	}
 	if err := p.checkVersion(); err != nil {
-		return nil, err
+		p.collect(err)
+		return nil
 	}
-	if err := p.checkPaths(); err != nil {
-		return nil, err
+	if !bytes.Contains(bytes.TrimSpace(data), []byte("\n")) {
+		p.pointers = pointerIndex(p.root)
 	}
+	data = p.lenient(data)
+	p.checkPaths()
 	doc3, err := p.openapi(data)
 	if err != nil {
-		return nil, err
+		p.collect(err)
+		return nil
 	}
-	d, err := p.build(doc3, apiFile)
-	if err != nil {
-		return nil, err
+	d := p.build(doc3, apiFile)
+	if d != nil && len(p.errs) == 0 {
+		// The safety net, for what the loader's own checks missed.
+		if err := checkRouteTable([]*definition{d}); err != nil {
+			p.collect(err)
+		}
 	}
-	if err := checkRouteTable([]*definition{d}); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d
 }
 
 // syntaxError reports a YAML or JSON syntax error with its line.
@@ -234,7 +303,7 @@ func (p *parser) syntaxError(err error) error {
 	case errors.As(err, &les) && len(les.Errors) > 0:
 		line, msg = les.Errors[0].Mark.Line, les.Errors[0].Message
 	}
-	e := p.fail(line, "", "YAML/JSON syntax error: "+msg, "fix the syntax at that line (check indentation, quotes, colons and brackets)")
+	e := p.fail(lineNode(line), "", "YAML/JSON syntax error: "+msg, "fix the syntax at that line (check indentation, quotes, colons and brackets)")
 	e.Err = err
 	return e
 }
@@ -244,25 +313,27 @@ func (p *parser) checkVersion() error {
 	oas, sw := get(p.root, "openapi"), get(p.root, "swagger")
 	switch {
 	case oas.key != nil && sw.key != nil:
-		return p.fail(sw.key.Line, "", "the document has both an openapi and a swagger field", "keep the one that matches the document: openapi for OpenAPI 3, swagger for Swagger 2.0")
+		return p.fail(sw.key, "", "the document has both an openapi and a swagger field", "keep the one that matches the document: openapi for OpenAPI 3, swagger for Swagger 2.0")
 	case sw.key != nil:
 		if v := sw.val.Value; v != "2.0" {
-			return p.fail(sw.key.Line, "", fmt.Sprintf("swagger version %q is not supported", v), `write swagger: "2.0", or use OpenAPI 3.0/3.1`)
+			return p.fail(sw.key, "", fmt.Sprintf("swagger version %q is not supported", v), `write swagger: "2.0", or use OpenAPI 3.0/3.1`)
 		}
 		p.swagger = true
 	case oas.key != nil:
 		v := oas.val.Value
 		if !(v == "3.0" || v == "3.1" || strings.HasPrefix(v, "3.0.") || strings.HasPrefix(v, "3.1.")) {
-			return p.fail(oas.key.Line, "", fmt.Sprintf("openapi version %q is not supported", v), `write openapi: 3.0.3 or 3.1.0 (or swagger: "2.0" for Swagger)`)
+			return p.fail(oas.key, "", fmt.Sprintf("openapi version %q is not supported", v), `write openapi: 3.0.3 or 3.1.0 (or swagger: "2.0" for Swagger)`)
 		}
 	default:
-		return p.fail(0, "", "not an OpenAPI or Swagger definition: there is no top-level openapi or swagger field", hintNotOpenAPI)
+		return p.fail(nil, "", "not an OpenAPI or Swagger definition: there is no top-level openapi or swagger field", hintNotOpenAPI)
 	}
 	return nil
 }
 
-// openapi loads and validates the document with kin-openapi, converting
-// Swagger 2.0 to OpenAPI 3. External references are refused.
+// openapi loads the document with kin-openapi, converting Swagger 2.0 to
+// OpenAPI 3, and validates it. A document kin-openapi cannot load is an
+// error; what the validation finds does not change routing and is reported
+// as warnings (validate.go). External references are refused.
 func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 	var doc *openapi3.T
 	if p.swagger {
@@ -285,30 +356,77 @@ func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 		}
 		doc = d
 	}
-	if err := doc.Validate(context.Background()); err != nil {
-		return nil, p.kinError(err, "invalid definition")
-	}
+	p.validate(doc)
 	return doc, nil
 }
 
-// kinError turns a kin-openapi load or validation error into a DefinitionError
-// with the line and place the error chain allows to find.
+// kinError turns a kin-openapi load error into a DefinitionError with the
+// line and place the error chain allows to find. A decode error lists every
+// problem with its line: all but the last are collected, the last returned.
 func (p *parser) kinError(err error, what string) error {
 	std := "the OpenAPI 3.0/3.1 specification"
 	if p.swagger {
 		std = "the Swagger 2.0 specification"
 	}
-	e := p.fail(0, "", what+": "+err.Error(), "correct it so that it follows "+std)
-	e.Err = err
+	hint := "correct it so that it follows " + std
 
 	var les *yaml.LoadErrors
+	if errors.As(err, &les) && len(les.Errors) > 1 {
+		for _, le := range les.Errors[:len(les.Errors)-1] {
+			p.collect(p.fail(lineNode(le.Mark.Line), "", what+": "+le.Message, hint))
+		}
+		last := les.Errors[len(les.Errors)-1]
+		e := p.fail(lineNode(last.Mark.Line), "", what+": "+last.Message, hint)
+		e.Err = err
+		return e
+	}
+
+	at, place := p.kinLocate(err)
+	msg := err.Error()
 	var le *yaml.LoadError
+	var dre *openapi3.DisallowedExternalRefError
+	if errors.As(err, &dre) {
+		hint = "references must point inside the same file (#/...); copy the referenced part in"
+		at = findRef(p.root, dre.Ref)
+	}
+	if p.swagger {
+		msg = swaggerRefs.Replace(msg)
+	}
+	switch {
+	case at != nil:
+	case errors.As(err, &les) && len(les.Errors) > 0:
+		at = lineNode(les.Errors[0].Mark.Line)
+	case errors.As(err, &le):
+		at = lineNode(le.Mark.Line)
+	default:
+		// A reference the loader could not use: point at it.
+		if m := quotedRef.FindStringSubmatch(msg); m != nil {
+			at = findRef(p.root, m[1])
+		}
+	}
+	e := p.fail(at, place, what+": "+msg, hint)
+	e.Err = err
+	return e
+}
+
+// quotedRef finds a local reference quoted in a kin-openapi message.
+var quotedRef = regexp.MustCompile(`"(#/[^"]*)"`)
+
+// swaggerRefs writes the references of a Swagger 2.0 document converted to
+// OpenAPI 3 back as the user wrote them.
+var swaggerRefs = strings.NewReplacer("#/components/schemas/", "#/definitions/", "#/components/parameters/", "#/parameters/",
+	"#/components/responses/", "#/responses/", "#/components/securitySchemes/", "#/securityDefinitions/")
+
+// kinLocate finds where a kin-openapi error points in the document: the
+// innermost origin of the chain (set because the loader runs with
+// IncludeOrigin), else the JSON pointer it names, else its path and
+// operation, component or section. place is "GET /pet" when known.
+func (p *parser) kinLocate(err error) (at *yaml.Node, place string) {
 	var sec *openapi3.SectionValidationError
 	var pth *openapi3.PathValidationError
 	var op *openapi3.OperationValidationError
 	var pp *openapi3.PathParametersError
 	var comp *openapi3.ComponentValidationError
-	var dre *openapi3.DisallowedExternalRefError
 	pathKey, method := "", ""
 	if errors.As(err, &pth) {
 		pathKey = pth.Path
@@ -320,55 +438,58 @@ func (p *parser) kinError(err error, what string) error {
 		pathKey, method = pp.Path, pp.Method
 	}
 	if pathKey != "" {
-		e.Place = strings.TrimSpace(strings.ToUpper(method) + " " + showPath(pathKey))
-	}
-	if errors.As(err, &dre) {
-		e.Hint = "references must point inside the same file (#/...); copy the referenced part in"
-		e.Line = findRef(p.root, dre.Ref)
+		place = strings.TrimSpace(strings.ToUpper(method) + " " + showPath(pathKey))
 	}
 
-	switch line := originLine(err); {
-	case e.Line > 0:
-	case line > 0:
-		e.Line = line
-	case errors.As(err, &les) && len(les.Errors) > 0:
-		e.Line = les.Errors[0].Mark.Line
-	case errors.As(err, &le):
-		e.Line = le.Mark.Line
+	if line, col := originOf(err); line > 0 {
+		return &yaml.Node{Line: line, Column: p.originalColumn(line, col)}, place
+	}
+	if ptr := pointerOf(err); ptr != "" {
+		if n := p.pointerNode(ptr); n != nil {
+			return n, place
+		}
+	}
+	switch {
 	case pathKey != "":
 		item := lookup(p.root, "paths", pathKey)
 		if opNode := get(item, strings.ToLower(method)).key; method != "" && opNode != nil {
-			e.Line = opNode.Line
-		} else {
-			e.Line = lineOf(get(get(p.root, "paths").val, pathKey).key)
+			return opNode, place
 		}
+		return get(get(p.root, "paths").val, pathKey).key, place
 	case errors.As(err, &comp):
-		e.Line = lineOf(p.componentKey(comp.Section, comp.Name))
+		return p.componentKey(comp.Section, comp.Name), place
 	case errors.As(err, &sec):
-		e.Line = lineOf(get(p.root, sec.Section).key)
+		return get(p.root, sec.Section).key, place
 	}
-	return e
+	// A field of the document itself, which carries no origin.
+	var field string
+	walkErrors(err, func(e error) {
+		if f := fieldOf(e); f != "" {
+			field = f
+		}
+	})
+	return get(p.root, field).key, place
 }
 
-// findRef returns the line of the first "$ref": ref in the tree, or 0.
-func findRef(n *yaml.Node, ref string) int {
+// findRef returns the first "$ref": ref key in the tree, or nil.
+func findRef(n *yaml.Node, ref string) *yaml.Node {
 	n = deref(n)
 	if n == nil {
-		return 0
+		return nil
 	}
 	if n.Kind == yaml.MappingNode {
 		if r := get(n, "$ref"); r.val != nil && r.val.Value == ref {
-			return r.key.Line
+			return r.key
 		}
 	}
 	for _, c := range n.Content {
 		if c.Kind != yaml.AliasNode {
-			if line := findRef(c, ref); line > 0 {
-				return line
+			if at := findRef(c, ref); at != nil {
+				return at
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 // showPath returns p as written, or quoted when it holds characters that
@@ -394,27 +515,59 @@ func (p *parser) componentKey(section, name string) *yaml.Node {
 	return get(lookup(p.root, "components", oas3[section]), name).key
 }
 
-// originLine returns the line of the innermost error in the chain that carries
-// a kin-openapi Origin (set because the loader runs with IncludeOrigin).
-func originLine(err error) int {
-	line := 0
+// originOf returns the position of the innermost error in the chain that
+// carries a kin-openapi Origin. kin-openapi's validation errors keep it in a
+// field named Origin, each type its own; reflection reads them all. An
+// error about one field of the object (an example or a default that does
+// not match its schema: ValueKind) points at that field.
+func originOf(err error) (line, col int) {
 	walkErrors(err, func(e error) {
-		var o *openapi3.Origin
-		switch x := e.(type) {
-		case *openapi3.RequiredFieldError:
-			o = x.Origin
-		case *openapi3.SchemaValueError:
-			o = x.Origin
-		case *openapi3.PathParametersError:
-			o = x.Origin
-		case *openapi3.ServerURLTemplateError:
-			o = x.Origin
+		o, ok := errorField(e, "Origin").(*openapi3.Origin)
+		if !ok || o == nil || o.Key == nil || o.Key.Line <= 0 {
+			return
 		}
-		if o != nil && o.Key != nil && o.Key.Line > 0 {
-			line = o.Key.Line
+		line, col = o.Key.Line, o.Key.Column
+		if loc, ok := o.Fields.Lookup(fieldOf(e)); ok && loc.Line > 0 {
+			line, col = loc.Line, loc.Column
 		}
 	})
-	return line
+	return line, col
+}
+
+// fieldOf returns the field of its object an error is about: a value that
+// does not match its schema (ValueKind: "example", "default"), a field
+// that the document's version does not allow (Field), or "".
+func fieldOf(e error) string {
+	for _, name := range []string{"ValueKind", "Field"} {
+		if f, ok := errorField(e, name).(string); ok && f != "" {
+			return f
+		}
+	}
+	return ""
+}
+
+// pointerOf returns the JSON pointer the innermost error of the chain names.
+func pointerOf(err error) string {
+	ptr := ""
+	walkErrors(err, func(e error) {
+		if s, ok := errorField(e, "JSONPointer").(string); ok && s != "" {
+			ptr = s
+		}
+	})
+	return ptr
+}
+
+// errorField returns the named field of a pointer-to-struct error, or nil.
+func errorField(e error, name string) any {
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.Elem().FieldByName(name)
+	if !f.IsValid() || !f.CanInterface() {
+		return nil
+	}
+	return f.Interface()
 }
 
 // walkErrors calls fn on every error of the chain, depth first.
@@ -437,43 +590,48 @@ func walkErrors(err error, fn func(error)) {
 	}
 }
 
-// build turns a validated document into the route model.
-func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
+// build turns a validated document into the route model. Each part that
+// fails is recorded and the others are still read.
+func (p *parser) build(doc *openapi3.T, apiFile string) *definition {
 	d := &definition{file: p.file, api: spec.API{File: apiFile}}
 	if doc.Info != nil {
 		d.api.Title, d.api.Version = doc.Info.Title, doc.Info.Version
 	}
 	p.scanExtensions()
-	if err := p.namedEndpoints(); err != nil {
-		return nil, err
-	}
+	p.scanSecurity()
+	p.scanUnsupportedFields()
+	p.namedEndpoints()
 	bp, line, err := p.basePath(doc)
-	if err != nil {
-		return nil, err
-	}
-	d.api.BasePath, d.basePathLine = bp, line
+	p.collect(err)
+	d.api.BasePath, d.basePathLine, d.routable = bp, line, err == nil
 
 	const apiLevel = "API level"
-	if d.api.Production, err = p.endpointsAt(p.root, extProduction, apiLevel); err != nil {
-		return nil, err
-	}
-	if d.api.Sandbox, err = p.endpointsAt(p.root, extSandbox, apiLevel); err != nil {
-		return nil, err
-	}
-	if d.api.CORS, err = p.cors(); err != nil {
-		return nil, err
-	}
+	d.api.Production, err = p.endpointsAt(p.root, extProduction, apiLevel)
+	p.collect(err)
+	d.api.Sandbox, err = p.endpointsAt(p.root, extSandbox, apiLevel)
+	p.collect(err)
+	d.api.CORS, err = p.cors()
+	p.collect(err)
+	d.api.Transports, err = p.transports()
+	p.collect(err)
 
-	anyProduction := d.api.Production != nil
-	sandboxLine := lineOf(get(p.root, extSandbox).key)
+	// x-wso2-production-endpoints anywhere means the user chose the
+	// endpoints: the document's servers are then not used for any operation.
+	apiExt := get(p.root, extProduction).key != nil
+	anyExt := apiExt
+	servers := &serverUse{apiExt: apiExt}
+	sandboxLine := get(p.root, extSandbox).key
 	pathsNode := get(p.root, "paths").val
 	keys := []string{}
 	if doc.Paths != nil {
 		for k := range doc.Paths.Map() {
-			keys = append(keys, k)
+			if !p.badPaths[k] {
+				keys = append(keys, k)
+			}
 		}
 	}
 	sort.Strings(keys)
+	ownExt := map[int]bool{} // resources with their own x-wso2-production-endpoints
 	for _, pathKey := range keys {
 		item := doc.Paths.Value(pathKey)
 		itemNode := p.followRef(get(pathsNode, pathKey).val)
@@ -485,61 +643,85 @@ func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
 			opEntry := get(itemNode, strings.ToLower(m))
 			place := m + " " + showPath(pathKey)
 			r := spec.Resource{Path: pathKey, Method: m, OperationID: op.OperationID}
-			if r.Production, err = p.endpointsAt(opEntry.val, extProduction, place); err != nil {
-				return nil, err
+			r.Production, err = p.endpointsAt(opEntry.val, extProduction, place)
+			p.collect(err)
+			r.Sandbox, err = p.endpointsAt(opEntry.val, extSandbox, place)
+			p.collect(err)
+			if get(opEntry.val, extProduction).key != nil {
+				anyExt = true
+				ownExt[len(d.api.Resources)] = true
+			} else {
+				r.Production = p.operationServers(servers, op, item, opEntry.val, itemNode, place)
 			}
-			if r.Sandbox, err = p.endpointsAt(opEntry.val, extSandbox, place); err != nil {
-				return nil, err
-			}
-			if r.Production != nil {
-				anyProduction = true
-			}
-			if r.Sandbox != nil && sandboxLine == 0 {
-				sandboxLine = lineOf(get(opEntry.val, extSandbox).key)
+			if r.Sandbox != nil && sandboxLine == nil {
+				sandboxLine = get(opEntry.val, extSandbox).key
 			}
 			d.api.Resources = append(d.api.Resources, r)
 			d.lines = append(d.lines, lineOf(opEntry.key))
+			d.nodes = append(d.nodes, opEntry.key)
 		}
 	}
 	if len(d.api.Resources) == 0 {
-		p.warn(lineOf(get(p.root, "paths").key), "the API has no operations, so the gateway serves nothing for it")
+		p.warn(get(p.root, "paths").key, "the API has no operations, so the gateway serves nothing for it")
 	}
+	p.ambiguousPaths(keys, itemMethods(doc, keys))
+	p.duplicateRoutes(d)
+	servers.warnIgnored(p)
 
-	if !anyProduction {
-		d.api.Production = serverEndpoints(doc)
+	if !anyExt {
+		d.api.Production = p.documentServers(doc)
 	}
-	if d.api.Production == nil {
-		for i, r := range d.api.Resources {
-			if r.Production == nil {
-				hint := "add x-wso2-production-endpoints to this operation or at API level"
-				if !anyProduction {
-					hint += ", or an absolute http(s) URL under servers"
-				}
-				return nil, p.fail(d.lines[i], r.Method+" "+r.Path, "no production endpoint serves this operation", hint)
-			}
-		}
-	}
-	if sandboxLine > 0 {
+	p.checkProduction(d, anyExt, ownExt)
+	if sandboxLine != nil {
 		p.warn(sandboxLine, "sandbox endpoints are checked and their etcd keys resolved, but requests reach only the production endpoints until authentication exists")
 	}
-	sort.SliceStable(p.warnings, func(i, j int) bool { return p.warnings[i].Line < p.warnings[j].Line })
 	d.warnings = p.warnings
 	d.etcdLines = p.etcdLines
-	return d, nil
+	return d
 }
 
-// checkPaths refuses path templates that cannot be routed, before the
-// validator gives a less precise error about them.
-func (p *parser) checkPaths() error {
+// checkProduction refuses operations no production endpoint serves: each
+// one, or only the first when none has one (the API has no endpoint at
+// all). An operation whose own endpoint extension failed was reported then.
+func (p *parser) checkProduction(d *definition, anyExt bool, ownExt map[int]bool) {
+	if d.api.Production != nil || get(p.root, extProduction).key != nil {
+		return // served, or the API-level extension failed and was reported
+	}
+	var missing []int
+	for i, r := range d.api.Resources {
+		if r.Production == nil && !ownExt[i] {
+			missing = append(missing, i)
+		}
+	}
+	hint := "add x-wso2-production-endpoints to this operation or at API level"
+	if !anyExt {
+		hint += ", or an absolute http(s) URL under servers"
+	}
+	if len(missing) == len(d.api.Resources) && len(missing) > 1 {
+		i := missing[0]
+		r := d.api.Resources[i]
+		p.collect(p.fail(d.nodes[i], r.Method+" "+r.Path, fmt.Sprintf("no production endpoint serves this operation, nor the other %d of the API", len(missing)-1),
+			strings.Replace(hint, "to this operation or at API level", "at API level (or to each operation)", 1)))
+		return
+	}
+	for _, i := range missing {
+		r := d.api.Resources[i]
+		p.collect(p.fail(d.nodes[i], r.Method+" "+r.Path, "no production endpoint serves this operation", hint))
+	}
+}
+
+// checkPaths refuses every path template that cannot be routed, before the
+// validator gives a less precise error about them; the others are still built.
+func (p *parser) checkPaths() {
 	for _, e := range pairs(get(p.root, "paths").val) {
 		if strings.HasPrefix(e.key.Value, "x-") {
 			continue
 		}
 		if msg, hint := checkPath(e.key.Value, true); msg != "" {
-			return p.fail(e.key.Line, "path "+showPath(e.key.Value), msg, hint)
+			p.badPaths[e.key.Value] = true
+			p.collect(p.fail(e.key, "path "+showPath(e.key.Value), msg, hint))
 		}
 	}
-	return nil
 }
 
 // followRef resolves a local "$ref": "#/..." of a path item in the raw tree.
@@ -563,7 +745,7 @@ func (p *parser) basePath(doc *openapi3.T) (string, int, error) {
 	const place = "API level"
 	if e := get(p.root, extBasePath); e.key != nil {
 		if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!str" {
-			return "", 0, p.fail(e.key.Line, place, extBasePath+" must be a string, got "+kindName(e.val), "write e.g. x-wso2-basePath: /petstore/{version}")
+			return "", 0, p.fail(e.key, place, extBasePath+" must be a string, got "+kindName(e.val), "write e.g. x-wso2-basePath: /petstore/{version}")
 		}
 		version := ""
 		if doc.Info != nil {
@@ -571,30 +753,30 @@ func (p *parser) basePath(doc *openapi3.T) (string, int, error) {
 		}
 		bp := normalizeBasePath(strings.ReplaceAll(e.val.Value, "{version}", version))
 		if msg, hint := checkPath(bp, false); msg != "" {
-			return "", 0, p.fail(e.key.Line, place, fmt.Sprintf("%s %q (base path %q) %s", extBasePath, e.val.Value, bp, msg), hint)
+			return "", 0, p.fail(e.key, place, fmt.Sprintf("%s %q (base path %q) %s", extBasePath, e.val.Value, bp, msg), hint)
 		}
 		return bp, e.key.Line, nil
 	}
 	var raw string
-	var line int
+	var at *yaml.Node
 	if p.swagger {
 		if e := get(p.root, "basePath"); e.key != nil && e.val.Kind == yaml.ScalarNode {
-			raw, line = e.val.Value, e.key.Line
+			raw, at = e.val.Value, e.key
 		}
 	} else if len(doc.Servers) > 0 {
 		if u, err := url.Parse(expandServer(doc.Servers[0])); err == nil {
-			raw, line = u.Path, lineOf(lookup(p.root, "servers"))
+			raw, at = u.Path, lookup(p.root, "servers")
 		}
 	}
 	if raw == "" {
-		p.warn(0, "no %s, and no path in servers[0] (basePath in Swagger 2.0): the API is served at /", extBasePath)
+		p.warn(nil, "no %s, and no path in servers[0] (basePath in Swagger 2.0): the API is served at /", extBasePath)
 		return "/", 0, nil
 	}
 	bp := normalizeBasePath(raw)
 	if msg, hint := checkPath(bp, false); msg != "" {
-		return "", 0, p.fail(line, place, fmt.Sprintf("base path %q %s", bp, msg), hint)
+		return "", 0, p.fail(at, place, fmt.Sprintf("base path %q %s", bp, msg), hint)
 	}
-	return bp, line, nil
+	return bp, lineOf(at), nil
 }
 
 // normalizeBasePath gives a base path one leading "/" and no trailing one.
@@ -651,6 +833,14 @@ func checkPath(p string, templates bool) (msg, hint string) {
 	if open >= 0 {
 		return "has a { without its }", "write each path parameter as {name}, e.g. /pet/{petId}"
 	}
+	if templates {
+		// The gateway's router has the last word: what it refuses here
+		// would make the compiled gateway fail at start.
+		if _, err := router.New([]router.Entry[struct{}]{{Path: p, Method: "GET"}}); err != nil {
+			_, why, _ := strings.Cut(err.Error(), ": ")
+			return "cannot be routed: " + why, "put literal text between two parameters of a segment, e.g. /files/{name}.{ext}"
+		}
+	}
 	return "", ""
 }
 
@@ -679,13 +869,21 @@ func expandServer(s *openapi3.Server) string {
 	return u
 }
 
-// serverEndpoints turns the absolute http(s) servers into production endpoints.
-func serverEndpoints(doc *openapi3.T) *spec.Endpoints {
+// serverEndpoints turns the absolute http(s) servers into production
+// endpoints; skipped lists the URLs that are not absolute http(s) URLs.
+func serverEndpoints(servers openapi3.Servers) (eps *spec.Endpoints, skipped []string) {
 	var urls []spec.EndpointURL
 	seen := map[string]bool{}
-	for _, s := range doc.Servers {
+	for _, s := range servers {
+		if s == nil {
+			continue
+		}
 		t, err := endpoint.Parse(expandServer(s))
-		if err != nil || seen[t.Raw] {
+		if err != nil {
+			skipped = append(skipped, s.URL)
+			continue
+		}
+		if seen[t.Raw] {
 			continue
 		}
 		seen[t.Raw] = true
@@ -693,11 +891,11 @@ func serverEndpoints(doc *openapi3.T) *spec.Endpoints {
 	}
 	switch len(urls) {
 	case 0:
-		return nil
+		return nil, skipped
 	case 1:
-		return &spec.Endpoints{Type: spec.TypeHTTP, URLs: urls}
+		return &spec.Endpoints{Type: spec.TypeHTTP, URLs: urls}, skipped
 	}
-	return &spec.Endpoints{Type: spec.TypeLoadBalance, URLs: urls}
+	return &spec.Endpoints{Type: spec.TypeLoadBalance, URLs: urls}, skipped
 }
 
 // routeKey is a route with its path parameter names blanked, so that
@@ -735,8 +933,8 @@ func fullPath(basePath, p string) string {
 }
 
 // crossCheck refuses two APIs with one base path, and two resources with one route.
-func crossCheck(defs []*definition) error {
-	var errs []error
+func crossCheck(defs []*definition) *Diagnostics {
+	var errs []*DefinitionError
 	type origin struct {
 		d *definition
 		i int
@@ -760,11 +958,11 @@ func crossCheck(defs []*definition) error {
 				routes[k] = origin{d, i}
 				continue
 			}
+			if prev.d == d {
+				continue // reported by duplicateRoutes
+			}
 			pr := prev.d.api.Resources[prev.i]
 			where := prev.d.file
-			if prev.d == d {
-				where = "this file"
-			}
 			if pl := prev.d.lines[prev.i]; pl > 0 {
 				where += fmt.Sprintf(" (line %d)", pl)
 			}
@@ -775,7 +973,10 @@ func crossCheck(defs []*definition) error {
 			})
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return &Diagnostics{Errors: errs}
 }
 
 // etcdDefaultConflicts warns about an etcd key declared with different

@@ -1,6 +1,10 @@
 package codegen
 
 import (
+	"net/url"
+	"strconv"
+	"strings"
+
 	yaml "go.yaml.in/yaml/v4"
 )
 
@@ -89,4 +93,142 @@ func kindName(n *yaml.Node) string {
 		return "a scalar"
 	}
 	return "not a value"
+}
+
+// lineNode stands for a position known only by its line (0: unknown).
+func lineNode(line int) *yaml.Node {
+	if line <= 0 {
+		return nil
+	}
+	return &yaml.Node{Line: line}
+}
+
+// position returns the line and column of n and, in a one-line file, its
+// JSON pointer.
+func (p *parser) position(n *yaml.Node) (line, col int, pointer string) {
+	if n == nil {
+		return 0, 0, ""
+	}
+	if p.pointers != nil && n.Column > 0 {
+		pointer = p.pointers[[2]int{n.Line, n.Column}]
+	}
+	return n.Line, n.Column, pointer
+}
+
+// pointerIndex maps the position of every key and value of the tree to the
+// JSON pointer of its element ("#/paths/~1pet/get"), the outermost first.
+// It is built only for one-line files, where a line says nothing.
+func pointerIndex(root *yaml.Node) map[[2]int]string {
+	idx := map[[2]int]string{}
+	add := func(n *yaml.Node, ptr string) {
+		k := [2]int{n.Line, n.Column}
+		if _, ok := idx[k]; !ok {
+			idx[k] = ptr
+		}
+	}
+	var walk func(n *yaml.Node, ptr string)
+	walk = func(n *yaml.Node, ptr string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				child := ptr + "/" + escapePointer(k.Value)
+				add(k, child)
+				add(v, child)
+				walk(v, child)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				child := ptr + "/" + strconv.Itoa(i)
+				add(c, child)
+				walk(c, child)
+			}
+		}
+	}
+	walk(root, "#")
+	return idx
+}
+
+// escapePointer escapes one JSON pointer token (RFC 6901).
+func escapePointer(tok string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
+}
+
+// followPointer walks a JSON pointer ("/a/0/b" or "#/a/0/b") from root. It
+// returns the key node of the last member (nil for a list item) and the
+// node it names; ok is false when a step does not exist. Tokens are
+// unescaped (~1, ~0) and, as in a URI fragment, percent-decoded.
+func followPointer(root *yaml.Node, ptr string, get func(*yaml.Node, string) pair) (key, val *yaml.Node, ok bool) {
+	ptr = strings.TrimPrefix(ptr, "#")
+	val = deref(root)
+	if ptr == "" {
+		return nil, val, val != nil
+	}
+	if !strings.HasPrefix(ptr, "/") {
+		return nil, nil, false
+	}
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		if strings.Contains(tok, "%") {
+			if u, err := url.PathUnescape(tok); err == nil {
+				tok = u
+			}
+		}
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch {
+		case val == nil:
+			return nil, nil, false
+		case val.Kind == yaml.MappingNode:
+			e := get(val, tok)
+			if e.key == nil {
+				return nil, nil, false
+			}
+			key, val = e.key, e.val
+		case val.Kind == yaml.SequenceNode:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(val.Content) {
+				return nil, nil, false
+			}
+			key, val = nil, deref(val.Content[i])
+		default:
+			return nil, nil, false
+		}
+	}
+	return key, val, val != nil
+}
+
+// pointerNode returns the node to point at for a JSON pointer: the key of
+// its last member, or the list item; nil when it does not exist.
+func (p *parser) pointerNode(ptr string) *yaml.Node {
+	key, val, ok := followPointer(p.root, ptr, get)
+	switch {
+	case !ok:
+		return nil
+	case key != nil:
+		return key
+	}
+	return val
+}
+
+// keyIndex looks keys up in mappings, indexing each large mapping the first
+// time, so that resolving many references into components.schemas costs
+// one map lookup each rather than a scan of every schema.
+type keyIndex map[*yaml.Node]map[string]pair
+
+// get is get with an index for mappings of more than a few entries.
+func (idx keyIndex) get(n *yaml.Node, key string) pair {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode || len(n.Content) < 32 {
+		return get(n, key)
+	}
+	m, ok := idx[n]
+	if !ok {
+		m = make(map[string]pair, len(n.Content)/2)
+		for _, kv := range pairs(n) {
+			if _, dup := m[kv.key.Value]; !dup {
+				m[kv.key.Value] = kv
+			}
+		}
+		idx[n] = m
+	}
+	return m[key]
 }

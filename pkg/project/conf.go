@@ -43,6 +43,27 @@ var Settings = map[string]string{
 	"etcdkey":              "client key for etcd",
 }
 
+// BuildSettings lists the settings conf/gateway.conf may hold for micro-gw
+// build itself. They change how the project is built and are not compiled
+// into the executable (the gateway has no such flags).
+var BuildSettings = map[string]string{
+	"strict": "true to refuse definitions with warnings too, as micro-gw build --strict does",
+}
+
+// SplitSettings separates the build settings of a parsed conf/gateway.conf
+// from the gateway settings, which become the executable's defaults.
+func SplitSettings(all map[string]string) (build, gateway map[string]string) {
+	build, gateway = map[string]string{}, map[string]string{}
+	for k, v := range all {
+		if _, ok := BuildSettings[k]; ok {
+			build[k] = v
+		} else {
+			gateway[k] = v
+		}
+	}
+	return build, gateway
+}
+
 // ConfTemplate is the commented conf/gateway.conf that init writes.
 const ConfTemplate = `# micro-gw gateway settings.
 #
@@ -91,6 +112,10 @@ const ConfTemplate = `# micro-gw gateway settings.
 # etcdcacert =
 # etcdcert =
 # etcdkey =
+
+# Build: read by micro-gw build, not compiled into the executable.
+# "true" refuses definitions with warnings too, as micro-gw build --strict.
+# strict = false
 `
 
 // ReadConf reads conf/gateway.conf of the project. A missing file means no
@@ -125,8 +150,13 @@ func ParseConf(name string, data []byte) (map[string]string, error) {
 		if k == "etcdpassword" {
 			return nil, fmt.Errorf("%s:%d: etcdpassword may not be stored in the project (it would be compiled into the executable); pass --etcdpassword-file or the etcdpassword environment variable when running", name, n)
 		}
-		if _, known := Settings[k]; !known {
+		_, gateway := Settings[k]
+		_, build := BuildSettings[k]
+		if !gateway && !build {
 			return nil, fmt.Errorf("%s:%d: unknown setting %q; known settings: %s", name, n, k, strings.Join(SettingNames(), ", "))
+		}
+		if k == "strict" && v != "true" && v != "false" {
+			return nil, fmt.Errorf("%s:%d: strict = %q; write strict = true or strict = false", name, n, v)
 		}
 		if _, dup := out[k]; dup {
 			return nil, fmt.Errorf("%s:%d: %s is set twice; keep one", name, n, k)
@@ -139,10 +169,13 @@ func ParseConf(name string, data []byte) (map[string]string, error) {
 	return out, nil
 }
 
-// SettingNames returns the known setting names, sorted.
+// SettingNames returns the known setting names, gateway and build, sorted.
 func SettingNames() []string {
-	names := make([]string, 0, len(Settings))
+	names := make([]string, 0, len(Settings)+len(BuildSettings))
 	for k := range Settings {
+		names = append(names, k)
+	}
+	for k := range BuildSettings {
 		names = append(names, k)
 	}
 	sort.Strings(names)

@@ -55,6 +55,7 @@ func TestParseConf(t *testing.T) {
 		{"\nhttp-prot = 1\n", "gateway.conf:2: unknown setting \"http-prot\""},
 		{"http-port = 1\nhttp-port = 2\n", "gateway.conf:2: http-port is set twice"},
 		{"etcdpassword = x\n", "gateway.conf:1: etcdpassword may not be stored"},
+		{"\n\nstrict = yes\n", `gateway.conf:3: strict = "yes"; write strict = true or strict = false`},
 	} {
 		if _, err := ParseConf("gateway.conf", []byte(c.in)); err == nil || !strings.Contains(err.Error(), c.wantErr) {
 			t.Errorf("ParseConf(%q) = %v, want %q", c.in, err, c.wantErr)
@@ -76,10 +77,14 @@ func TestConfTemplateParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name := range Settings {
+	for _, name := range SettingNames() {
 		if _, ok := got[name]; !ok {
 			t.Errorf("setting %s is not shown in ConfTemplate", name)
 		}
+	}
+	build, gateway := SplitSettings(got)
+	if len(build) != len(BuildSettings) || len(gateway) != len(Settings) {
+		t.Errorf("SplitSettings: %d build settings, %d gateway settings; want %d and %d", len(build), len(gateway), len(BuildSettings), len(Settings))
 	}
 }
 

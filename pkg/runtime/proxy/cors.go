@@ -229,7 +229,7 @@ func preflightRoutes(entries []router.Entry[*route]) []router.Entry[*route] {
 			continue
 		}
 		slices.Sort(g.methods)
-		rt := &route{base: g.entry.Value.base, cors: g.entry.Value.cors, allow: strings.Join(g.methods, ", ")}
+		rt := &route{base: g.entry.Value.base, cors: g.entry.Value.cors, allow: strings.Join(g.methods, ", "), transports: g.entry.Value.transports}
 		out = append(out, router.Entry[*route]{Path: g.entry.Path, Method: fasthttp.MethodOptions, Value: rt})
 	}
 	return out

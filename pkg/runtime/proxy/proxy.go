@@ -116,6 +116,8 @@ type route struct {
 	// sandbox is the resource's sandbox endpoint list, resolved and
 	// followed but not used until authentication selects it by key type.
 	sandbox *endpointSet
+	// transports limits the listeners that serve the route (transports.go).
+	transports transports
 }
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
@@ -155,7 +157,7 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			if sandbox == nil {
 				sandbox = api.Sandbox
 			}
-			rt := &route{base: base, timeout: opts.Timeout, cors: c}
+			rt := &route{base: base, timeout: opts.Timeout, cors: c, transports: transportsOf(api.Transports)}
 			if rt.sandbox, err = set(sandbox); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
 			}
@@ -290,6 +292,10 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 			ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
 			writeFault(ctx, fault.MethodNotAllowed)
 		}
+		return ""
+	}
+	if !rt.transports.serves(ctx) {
+		writeFault(ctx, fault.NotFound)
 		return ""
 	}
 	if rt.cors != nil && rt.cors.intercept(ctx, rt) {

@@ -18,6 +18,12 @@ const (
 	TypeFailover    = "failover"
 )
 
+// Transports an API may be limited to (x-wso2-transports).
+const (
+	TransportHTTP  = "http"
+	TransportHTTPS = "https"
+)
+
 // Gateway is everything one compiled gateway serves.
 type Gateway struct {
 	// Project is the micro-gw project name the gateway was built from.
@@ -44,6 +50,9 @@ type API struct {
 	Production *Endpoints `json:"production,omitempty"`
 	Sandbox    *Endpoints `json:"sandbox,omitempty"`
 	CORS       *CORS      `json:"cors,omitempty"`
+	// Transports lists the listeners that serve the API, TransportHTTP or
+	// TransportHTTPS; empty means both. A request on another gets 404.
+	Transports []string   `json:"transports,omitempty"`
 	Resources  []Resource `json:"resources"`
 }
 
