@@ -387,7 +387,6 @@ func (l *locator) scalar(n *yaml.Node) (start, end int, ok bool) {
 	return 0, 0, false
 }
 
-
 // keyOf returns the key whose value is n, or nil (the root, a list item).
 func (p *parser) keyOf(n *yaml.Node) *yaml.Node {
 	if p.keys == nil {
