@@ -326,10 +326,17 @@ func (c *childGateway) stop(t *testing.T) string {
 }
 
 // runChildGateway is the child of startChildGateway: a gateway on loopback
-// with HTTP and admin listeners, configured from the environment, that
-// prints its two addresses and runs until its stdin closes.
+// with HTTP and admin listeners and the MAX_CONNECTIONS of its environment
+// (no other variable, whatever the test's environment holds), that prints
+// its two addresses and runs until its stdin closes.
 func runChildGateway() int {
-	cfg, err := ParseConfig(nil, nil, os.LookupEnv, os.Stderr)
+	lookup := func(k string) (string, bool) {
+		if k != "MAX_CONNECTIONS" {
+			return "", false
+		}
+		return os.LookupEnv(k)
+	}
+	cfg, err := ParseConfig(nil, nil, lookup, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -611,5 +618,54 @@ func TestDerivedMaxConnections(t *testing.T) {
 		if got := derivedMaxConnections(soft); got != want {
 			t.Errorf("derivedMaxConnections(%d) = %d, want %d", soft, got, want)
 		}
+	}
+}
+
+// closeNotifier tells when the gateway closes the listener.
+type closeNotifier struct {
+	net.Listener
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (c *closeNotifier) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Listener.Close()
+}
+
+// TestShutdownRightAfterStart protects a gateway that gets SIGTERM just
+// after it started: fasthttp's Shutdown ignores a listener whose Serve has
+// not begun, which would then be served for good and hold Shutdown forever.
+// Here Serve begins only once the listener was closed.
+func TestShutdownRightAfterStart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HTTPSAddr, cfg.AdminAddr = "", ""
+	release := make(chan struct{})
+	var ln *closeNotifier
+	gw, err := start(context.Background(), Program{}, routesFor("http://127.0.0.1:1"), cfg, slog.New(slog.DiscardHandler), seams{
+		wrap: func(_ string, l net.Listener) net.Listener {
+			ln = &closeNotifier{Listener: l, closed: make(chan struct{})}
+			return ln
+		},
+		serving: func(string) { <-release },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- gw.Shutdown(ctx)
+	}()
+	select {
+	case <-ln.closed:
+	case <-time.After(10 * time.Second):
+		close(release) // let the goroutines end
+		t.Fatal("Shutdown did not close a listener whose Serve had not begun")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
 	}
 }

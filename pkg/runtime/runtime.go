@@ -164,6 +164,8 @@ type Gateway struct {
 	shuttingDown atomic.Bool
 	mu           sync.Mutex
 	stopped      []ListenerFailure // listeners that stopped for good
+	// public are the HTTP and HTTPS listeners as served.
+	public []net.Listener
 }
 
 // seams are the parts of Start that tests replace.
@@ -172,6 +174,9 @@ type seams struct {
 	// https or admin.
 	wrap  func(name string, ln net.Listener) net.Listener
 	admin adminTimeouts
+	// serving, when set, is called by each public listener's goroutine
+	// before it serves.
+	serving func(name string)
 }
 
 // Start builds the routes, starts discovery (waiting at most its startup
@@ -251,11 +256,11 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	lopts := proxy.ListenerOptions{Conns: gw.conns, Logger: log}
 	if httpLn != nil {
 		gw.HTTPAddr = httpLn.Addr()
-		gw.serve("http", proxy.NewListener(httpLn, lopts))
+		gw.serve("http", proxy.NewListener(httpLn, lopts), sm.serving)
 	}
 	if httpsLn != nil {
 		gw.HTTPSAddr = httpsLn.Addr()
-		gw.serve("https", tls.NewListener(proxy.NewListener(httpsLn, lopts), tlsConfig))
+		gw.serve("https", tls.NewListener(proxy.NewListener(httpsLn, lopts), tlsConfig), sm.serving)
 	}
 	if adminLn != nil {
 		gw.AdminAddr = adminLn.Addr()
@@ -283,10 +288,14 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-func (gw *Gateway) serve(name string, ln net.Listener) {
+func (gw *Gateway) serve(name string, ln net.Listener, serving func(string)) {
+	gw.public = append(gw.public, ln)
 	gw.served.Add(1)
 	go func() {
 		defer gw.served.Done()
+		if serving != nil {
+			serving(name)
+		}
 		err := gw.server.Serve(ln)
 		gw.listenerDone(name, ln.Addr(), err)
 	}()
@@ -412,7 +421,14 @@ func (gw *Gateway) shutdownProxy(ctx context.Context) error {
 	if gw.server == nil {
 		return nil
 	}
-	return gw.server.ShutdownWithContext(ctx)
+	err := gw.server.ShutdownWithContext(ctx)
+	// fasthttp closes only the listeners whose Serve has begun: one whose
+	// goroutine has not run yet (a signal right after the start) would be
+	// served afterwards, for good, and Shutdown would wait for it forever.
+	for _, ln := range gw.public {
+		ln.Close() //nolint:errcheck // mostly closed already by fasthttp
+	}
+	return err
 }
 
 func (gw *Gateway) shutdownAdmin(ctx context.Context) error {
