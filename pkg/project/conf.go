@@ -30,6 +30,7 @@ var Settings = map[string]string{
 	"backend-timeout":      "default timeout for a backend call, e.g. 60s",
 	"max-header-bytes":     "largest request line plus headers accepted (larger gets 431)",
 	"max-conns-per-host":   "most connections open to one backend host:port",
+	"max-connections":      "most client connections open at once (0: derived from the open-files limit)",
 	"backend-idle-timeout": "close pooled backend connections idle this long",
 	"client-idle-timeout":  "close keep-alive client connections idle this long",
 	"client-read-timeout":  "longest time to read one whole request from a client",
@@ -96,6 +97,7 @@ const ConfTemplate = `# micro-gw gateway settings.
 # backend-timeout = 60s
 # max-header-bytes = 16384
 # max-conns-per-host = 1024
+# max-connections = 0
 # backend-idle-timeout = 90s
 # client-idle-timeout = 90s
 # client-read-timeout = 60s

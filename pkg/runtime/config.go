@@ -26,6 +26,9 @@ type Config struct {
 	TLSCert, TLSKey string
 	// ShutdownTimeout bounds how long in-flight requests may finish on SIGTERM.
 	ShutdownTimeout time.Duration
+	// MaxConnections bounds the client connections open at once across the
+	// HTTP and HTTPS listeners; 0 derives it from the open-files limit.
+	MaxConnections int
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat, LogLevel string
 	Proxy               proxy.Options
@@ -52,6 +55,7 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 		backendTimeout  = fs.Duration("backend-timeout", 60*time.Second, "backend timeout, from sending the request to the last byte of the response, for endpoints without timeoutInMillis; a timeout answers 504")
 		maxHeaderBytes  = fs.Int("max-header-bytes", 16<<10, "largest request line plus headers accepted (larger gets 431), and largest backend response header")
 		maxConns        = fs.Int("max-conns-per-host", 1024, "most connections open to one backend host:port")
+		maxClientConns  = fs.Int("max-connections", 0, "most client connections open at once across the HTTP and HTTPS listeners; past it a new connection is closed at once. 0 derives it from the open-files limit: (soft limit - 64) / 2")
 		backendIdle     = fs.Duration("backend-idle-timeout", 90*time.Second, "close pooled backend connections idle this long")
 		clientIdle      = fs.Duration("client-idle-timeout", 90*time.Second, "close keep-alive client connections idle this long")
 		clientRead      = fs.Duration("client-read-timeout", 60*time.Second, "longest time to read one whole request (headers and body) from a client")
@@ -71,6 +75,7 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 		c := Config{
 			TLSCert: *tlsCert, TLSKey: *tlsKey,
 			ShutdownTimeout: *shutdownTimeout,
+			MaxConnections:  *maxClientConns,
 			LogFormat:       *logFormat, LogLevel: *logLevel,
 			Version: *version,
 			Proxy: proxy.Options{
@@ -131,6 +136,9 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 			c.Proxy.KeepEscapedSlashes = true
 		default:
 			return c, fmt.Errorf("--escaped-slashes=%q: use reject or keep", *escapedSlashes)
+		}
+		if *maxClientConns < 0 {
+			return c, fmt.Errorf("--max-connections=%d: must be 0 (derived from the open-files limit) or positive", *maxClientConns)
 		}
 		if *maxConns <= 0 {
 			return c, fmt.Errorf("--max-conns-per-host=%d: must be positive", *maxConns)

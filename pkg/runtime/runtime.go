@@ -16,10 +16,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/runtime/discovery"
 	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
@@ -46,7 +50,9 @@ const (
 )
 
 // Main runs the gateway until SIGTERM or SIGINT and returns the exit code:
-// 0 after a clean shutdown or --version, 1 when the gateway cannot start,
+// 0 after a clean shutdown (every in-flight request finished within
+// --shutdown-timeout) or --version; 1 when the gateway cannot start, or when
+// the shutdown timeout cut requests still in flight (the log says how many);
 // 2 for a bad flag or environment variable.
 func Main(p Program, args []string, stdout, stderr io.Writer) int {
 	g, err := spec.Decode(p.Routes)
@@ -70,20 +76,43 @@ func Main(p Program, args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop) // after the first signal, a second one ends the process at once
+	return run(ctx, p, g, cfg, log, nil)
+}
+
+// run serves until ctx ends, then shuts down and returns Main's exit code.
+// started, when set, is given the running gateway (tests).
+func run(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slog.Logger, started func(*Gateway)) int {
 	gw, err := Start(ctx, p, g, cfg, log)
 	if err != nil {
 		log.Error("gateway cannot start", "error", err)
 		return exitError
 	}
-	<-ctx.Done()
-	stop() // a second signal ends the process at once
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := gw.Shutdown(sctx); err != nil {
-		log.Warn("shutdown timeout reached; requests still in flight were cut", "error", err)
+	if started != nil {
+		started(gw)
 	}
-	log.Info("stopped")
+	<-ctx.Done()
+	return gw.stop(cfg.ShutdownTimeout)
+}
+
+// stop shuts gw down within timeout. Requests still in flight when it
+// expires are cut (the process exits under them): stop logs how many and
+// returns exitError, so that a supervisor sees the shutdown was not clean.
+func (gw *Gateway) stop(timeout time.Duration) int {
+	gw.log.Info("shutting down", "timeout", timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := gw.Shutdown(ctx)
+	if cut := gw.InFlight(); cut > 0 {
+		gw.log.Error("shutdown timeout reached; requests still in flight were cut: raise --shutdown-timeout if they should finish",
+			"requests_cut", cut, "timeout", timeout)
+		return exitError
+	}
+	if err != nil {
+		// Only idle or half-read connections were left: no request was cut.
+		gw.log.Warn("shutdown timeout reached with no request in flight", "error", err)
+	}
+	gw.log.Info("stopped")
 	return exitOK
 }
 
@@ -127,12 +156,39 @@ type Gateway struct {
 	resolver *discovery.Resolver
 	stopDisc context.CancelFunc
 	served   sync.WaitGroup
+	// conns counts the client connections of the HTTP and HTTPS listeners
+	// together and bounds them (--max-connections).
+	conns *proxy.Conns
+	// inFlight counts the requests being handled.
+	inFlight atomic.Int64
+	// shuttingDown is set when Shutdown begins: a listener that stops after
+	// that is not a failure.
+	shuttingDown atomic.Bool
+	mu           sync.Mutex
+	stopped      []ListenerFailure // listeners that stopped for good
+	// public are the HTTP and HTTPS listeners as served.
+	public []net.Listener
+}
+
+// seams are the parts of Start that tests replace.
+type seams struct {
+	// wrap, when set, wraps each listener as it is opened; name is http,
+	// https or admin.
+	wrap  func(name string, ln net.Listener) net.Listener
+	admin adminTimeouts
+	// serving, when set, is called by each public listener's goroutine
+	// before it serves.
+	serving func(name string)
 }
 
 // Start builds the routes, starts discovery (waiting at most its startup
 // timeout for etcd's first answer) and opens the listeners. Discovery runs
 // until ctx ends or Shutdown.
-func Start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slog.Logger) (gw *Gateway, err error) {
+func Start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slog.Logger) (*Gateway, error) {
+	return start(ctx, p, g, cfg, log, seams{admin: defaultAdminTimeouts})
+}
+
+func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slog.Logger, sm seams) (gw *Gateway, err error) {
 	gw = &Gateway{log: log}
 	defer func() {
 		if err != nil {
@@ -164,6 +220,7 @@ func Start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 		return gw, err
 	}
 	gw.server = gw.proxy.NewServer()
+	gw.countInFlight()
 
 	var tlsConfig *tls.Config
 	if cfg.HTTPSAddr != "" {
@@ -175,9 +232,9 @@ func Start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	// the start with nothing left running.
 	var httpLn, httpsLn, adminLn net.Listener
 	for _, l := range []struct {
-		addr, flag string
-		ln         *net.Listener
-	}{{cfg.HTTPAddr, "--http-port", &httpLn}, {cfg.HTTPSAddr, "--https-port", &httpsLn}, {cfg.AdminAddr, "--admin-port", &adminLn}} {
+		addr, flag, name string
+		ln               *net.Listener
+	}{{cfg.HTTPAddr, "--http-port", "http", &httpLn}, {cfg.HTTPSAddr, "--https-port", "https", &httpsLn}, {cfg.AdminAddr, "--admin-port", "admin", &adminLn}} {
 		if l.addr == "" {
 			continue
 		}
@@ -190,23 +247,31 @@ func Start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 			}
 			return gw, fmt.Errorf("listen on %s (%s): %w", l.addr, l.flag, lerr)
 		}
+		if sm.wrap != nil {
+			ln = sm.wrap(l.name, ln)
+		}
 		*l.ln = ln
 	}
+	// One counter for both public listeners: the descriptors they use come
+	// from the same process limit.
+	gw.conns = proxy.NewConns(maxConnections(cfg.MaxConnections, log), log)
+	lopts := proxy.ListenerOptions{Conns: gw.conns, Logger: log}
 	if httpLn != nil {
 		gw.HTTPAddr = httpLn.Addr()
-		gw.serve(proxy.Listener(httpLn))
+		gw.serve("http", proxy.NewListener(httpLn, lopts), sm.serving)
 	}
 	if httpsLn != nil {
 		gw.HTTPSAddr = httpsLn.Addr()
-		gw.serve(tls.NewListener(proxy.Listener(httpsLn), tlsConfig))
+		gw.serve("https", tls.NewListener(proxy.NewListener(httpsLn, lopts), tlsConfig), sm.serving)
 	}
 	if adminLn != nil {
 		gw.AdminAddr = adminLn.Addr()
-		gw.admin = newAdminServer(p, g, gw.resolver)
+		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, stopped: gw.stoppedListeners}, sm.admin)
 		gw.served.Add(1)
 		go func() {
 			defer gw.served.Done()
-			gw.admin.serve(adminLn, log)
+			err := gw.admin.srv.Serve(adminLn)
+			gw.listenerDone("admin", adminLn.Addr(), err)
 		}()
 	}
 	resources := 0
@@ -225,15 +290,58 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-func (gw *Gateway) serve(ln net.Listener) {
+func (gw *Gateway) serve(name string, ln net.Listener, serving func(string)) {
+	gw.public = append(gw.public, ln)
 	gw.served.Add(1)
 	go func() {
 		defer gw.served.Done()
-		if err := gw.server.Serve(ln); err != nil {
-			gw.log.Error("listener stopped", "addr", ln.Addr().String(), "error", err)
+		if serving != nil {
+			serving(name)
 		}
+		err := gw.server.Serve(ln)
+		gw.listenerDone(name, ln.Addr(), err)
 	}()
 }
+
+// listenerDone records a listener whose Serve returned. Outside shutdown
+// that is for good (passing accept errors are retried by proxy.NewListener
+// and net/http), so GET /health on the admin listener turns unhealthy and
+// an orchestrator can restart the gateway.
+func (gw *Gateway) listenerDone(name string, addr net.Addr, err error) {
+	if gw.shuttingDown.Load() || errors.Is(err, http.ErrServerClosed) {
+		return
+	}
+	if err == nil {
+		err = errors.New("listener closed")
+	}
+	gw.log.Error("listener stopped for good; GET /health on the admin listener now answers 503: restart the gateway",
+		"listener", name, "addr", addr.String(), "error", err)
+	gw.mu.Lock()
+	gw.stopped = append(gw.stopped, ListenerFailure{Listener: name, Addr: addr.String(), Error: err.Error()})
+	gw.mu.Unlock()
+}
+
+// stoppedListeners lists the listeners that stopped for good.
+func (gw *Gateway) stoppedListeners() []ListenerFailure {
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	return slices.Clone(gw.stopped)
+}
+
+// countInFlight wraps the proxy's handler to count the requests being
+// handled, so that a shutdown that times out can say how many it cut. Two
+// atomic adds per request, no allocation.
+func (gw *Gateway) countInFlight() {
+	h := gw.server.Handler
+	gw.server.Handler = func(ctx *fasthttp.RequestCtx) {
+		gw.inFlight.Add(1)
+		defer gw.inFlight.Add(-1)
+		h(ctx)
+	}
+}
+
+// InFlight is the number of requests being handled now.
+func (gw *Gateway) InFlight() int64 { return gw.inFlight.Load() }
 
 // bind gives the proxy the Binding of an endpoint entry.
 func (gw *Gateway) bind(u spec.EndpointURL) (*endpoint.Binding, error) {
@@ -288,6 +396,7 @@ func etcdDefaults(g *spec.Gateway, log *slog.Logger) (map[string]*endpoint.Targe
 // ctx ends, then stops discovery and closes backend connections. It returns
 // ctx's error if requests were still running.
 func (gw *Gateway) Shutdown(ctx context.Context) error {
+	gw.shuttingDown.Store(true)
 	var errs []error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -314,7 +423,14 @@ func (gw *Gateway) shutdownProxy(ctx context.Context) error {
 	if gw.server == nil {
 		return nil
 	}
-	return gw.server.ShutdownWithContext(ctx)
+	err := gw.server.ShutdownWithContext(ctx)
+	// fasthttp closes only the listeners whose Serve has begun: one whose
+	// goroutine has not run yet (a signal right after the start) would be
+	// served afterwards, for good, and Shutdown would wait for it forever.
+	for _, ln := range gw.public {
+		ln.Close() //nolint:errcheck // mostly closed already by fasthttp
+	}
+	return err
 }
 
 func (gw *Gateway) shutdownAdmin(ctx context.Context) error {

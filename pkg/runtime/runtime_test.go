@@ -32,8 +32,13 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{name: "defaults", check: func(c Config) bool {
 			return c.HTTPAddr == ":9090" && c.HTTPSAddr == ":9095" && c.AdminAddr == "127.0.0.1:9091" &&
-				c.Discovery.Timer == 10*time.Second && c.Proxy.Timeout == time.Minute && c.ShutdownTimeout == 15*time.Second
+				c.Discovery.Timer == 10*time.Second && c.Proxy.Timeout == time.Minute && c.ShutdownTimeout == 15*time.Second &&
+				c.MaxConnections == 0
 		}},
+		{name: "max connections", args: []string{"--max-connections=5"}, check: func(c Config) bool { return c.MaxConnections == 5 }},
+		{name: "max connections env and setting", settings: map[string]string{"max-connections": "6"}, env: map[string]string{"MAX_CONNECTIONS": "7"},
+			check: func(c Config) bool { return c.MaxConnections == 7 }},
+		{name: "max connections setting", settings: map[string]string{"max-connections": "6"}, check: func(c Config) bool { return c.MaxConnections == 6 }},
 		{name: "equals form", args: []string{"--http-port=1234", "--bind=127.0.0.1"}, check: func(c Config) bool { return c.HTTPAddr == "127.0.0.1:1234" }},
 		{name: "space form", args: []string{"--http-port", "1234"}, check: func(c Config) bool { return c.HTTPAddr == ":1234" }},
 		{name: "https disabled", args: []string{"--https-port=0", "--admin-port=0"}, check: func(c Config) bool { return c.HTTPSAddr == "" && c.AdminAddr == "" }},
@@ -58,6 +63,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "unknown flag", args: []string{"--nope"}, err: "nope"},
 		{name: "bad setting", settings: map[string]string{"http-port": "x"}, err: "conf/gateway.conf setting http-port"},
 		{name: "unknown setting", settings: map[string]string{"colour": "blue"}, err: `setting "colour" is not a gateway flag`},
+		{name: "negative max connections", args: []string{"--max-connections=-1"}, err: "--max-connections=-1: must be 0"},
 		{name: "port range", args: []string{"--http-port=70000"}, err: "--http-port=70000"},
 		{name: "no listener", args: []string{"--http-port=0", "--https-port=0"}, err: "enable at least one"},
 		{name: "cert without key", args: []string{"--tls-cert=a.pem"}, err: "--tls-key"},

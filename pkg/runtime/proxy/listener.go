@@ -4,41 +4,238 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
 )
 
-// Listener wraps a TCP listener so that closing a client connection is a
-// lingering close, as nginx does: the gateway shuts its sending side, reads
-// and discards what the client still sends for a short while, then closes.
-// Without it, closing a connection with unread request bytes (a 431 for an
-// oversized header, a 400) sends a TCP reset that can destroy the error
-// answer before the client reads it.
+// Listener wraps a TCP listener with the defaults of NewListener: no bound
+// on connections and no logging.
 //
 // Its connections also spot a request header ended by a bare LF (see
 // headScan) when served by a Proxy's server, which tells them where
 // requests start.
-func Listener(ln net.Listener) net.Listener { return lingerListener{ln} }
+func Listener(ln net.Listener) net.Listener { return NewListener(ln, ListenerOptions{}) }
 
-type lingerListener struct{ net.Listener }
+// ListenerOptions tune NewListener.
+type ListenerOptions struct {
+	// Conns counts the connections of every listener sharing it and bounds
+	// them; nil means neither.
+	Conns *Conns
+	// Logger reports accept errors; nil discards them.
+	Logger *slog.Logger
+}
 
-func (l lingerListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+// NewListener wraps a public TCP listener so that it never stops on a
+// passing failure and never lets connections pile up:
+//
+//   - An accept error that passes (out of file descriptors, a connection
+//     aborted before it was accepted, out of buffers) is retried after a
+//     back-off of 5 ms doubling to 1 s, as net/http's Server.Serve does.
+//     fasthttp's Serve would return on it, and the listener would be gone
+//     for good while the process looks alive.
+//   - Past Conns' bound a new connection is closed as soon as it is
+//     accepted: a client gets a prompt end instead of a queue, and the
+//     gateway keeps the descriptors it needs for backends and etcd.
+//   - Closing a connection lingers, as nginx does: the gateway shuts its
+//     sending side, reads and discards what the client still sends for a
+//     short while, then closes. Without it, closing a connection with unread
+//     request bytes (a 431 for an oversized header, a 400) sends a TCP reset
+//     that can destroy the error answer before the client reads it.
+func NewListener(ln net.Listener, o ListenerOptions) net.Listener {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		return &lingerConn{TCPConn: tc}, nil
+	return &listener{Listener: ln, conns: o.Conns, log: log, wait: waitUnlessClosed, closed: make(chan struct{})}
+}
+
+type listener struct {
+	net.Listener
+	conns *Conns
+	log   *slog.Logger
+	// wait sleeps d, or less when closed is closed. Tests replace it.
+	wait      func(d time.Duration, closed <-chan struct{})
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// Back-off between failed accepts, as net/http's Server.Serve.
+const (
+	minAcceptDelay = 5 * time.Millisecond
+	maxAcceptDelay = time.Second
+)
+
+func (l *listener) Accept() (net.Conn, error) {
+	var delay time.Duration
+	failed := 0
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			if !temporaryAcceptError(err) {
+				return nil, err
+			}
+			delay = nextAcceptDelay(delay)
+			if failed == 0 {
+				l.log.Warn("accepting a connection failed; retrying with a back-off of 5 ms doubling to 1 s until it works",
+					"addr", l.Addr().String(), "error", err)
+			}
+			failed++
+			l.wait(delay, l.closed) // after Close, the next Accept returns net.ErrClosed
+			continue
+		}
+		if failed > 0 {
+			l.log.Info("accepting connections again", "addr", l.Addr().String(), "failed_accepts", failed)
+			failed, delay = 0, 0
+		}
+		if !l.conns.acquire() {
+			l.conns.reject(c)
+			continue
+		}
+		return l.conns.wrap(c), nil
 	}
-	return c, nil
+}
+
+// Close closes the listener and ends a back-off wait at once, so that
+// shutdown is not held by it.
+func (l *listener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+func nextAcceptDelay(d time.Duration) time.Duration {
+	if d == 0 {
+		return minAcceptDelay
+	}
+	return min(2*d, maxAcceptDelay)
+}
+
+func waitUnlessClosed(d time.Duration, closed <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-closed:
+	}
+}
+
+// temporaryAcceptError reports whether an error from Accept passes, so that
+// accepting should go on after a pause: the process or the system is out of
+// file descriptors, memory or buffers, or a connection failed between the
+// handshake and accept (accept(2) tells to retry on those), or a timeout.
+// A closed listener and anything else are permanent.
+func temporaryAcceptError(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	switch errno {
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN,
+		syscall.EPROTO, syscall.EPERM, syscall.ETIMEDOUT,
+		syscall.ENETDOWN, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH,
+		syscall.ENOPROTOOPT, syscall.EOPNOTSUPP:
+		return true
+	}
+	return false
+}
+
+// Conns counts the client connections open across the listeners that share
+// it and bounds them. Its methods are safe for concurrent use; a nil *Conns
+// counts nothing and bounds nothing.
+type Conns struct {
+	max  int64 // 0: no bound
+	open atomic.Int64
+	// closed counts the connections closed at once for being past max;
+	// unlogged those not yet reported in a log line.
+	closed, unlogged atomic.Int64
+	lastLog          atomic.Int64 // Unix nanoseconds of the last "limit reached" line
+	log              *slog.Logger
+	now              func() time.Time
+}
+
+// dropLogInterval spaces the "limit reached" log lines.
+const dropLogInterval = time.Second
+
+// NewConns returns a counter that bounds the open connections to limit (0 or
+// less: no bound) and logs, at most once a second, how many it closed.
+func NewConns(limit int, log *slog.Logger) *Conns {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Conns{max: int64(max(limit, 0)), log: log, now: time.Now}
+}
+
+// Open is the number of connections open now.
+func (c *Conns) Open() int64 { return c.open.Load() }
+
+// Max is the bound; 0 means none.
+func (c *Conns) Max() int64 { return c.max }
+
+// Closed is how many connections were closed at once for being past Max.
+func (c *Conns) Closed() int64 { return c.closed.Load() }
+
+// acquire counts a new connection, or reports false when it would be past
+// the bound.
+func (c *Conns) acquire() bool {
+	if c == nil {
+		return true
+	}
+	if n := c.open.Add(1); c.max > 0 && n > c.max {
+		c.open.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (c *Conns) release() {
+	if c != nil {
+		c.open.Add(-1)
+	}
+}
+
+// reject closes a connection past the bound at once and logs, at most once
+// per dropLogInterval, how many were closed since the last line.
+func (c *Conns) reject(conn net.Conn) {
+	conn.Close() //nolint:errcheck // nothing was sent on it
+	c.closed.Add(1)
+	c.unlogged.Add(1)
+	now := c.now().UnixNano()
+	last := c.lastLog.Load()
+	if (last != 0 && now-last < int64(dropLogInterval)) || !c.lastLog.CompareAndSwap(last, now) {
+		return
+	}
+	c.log.Warn("connection limit reached: new connections are closed at once; if this is normal load, raise --max-connections and the open-files limit (see the README)",
+		"max_connections", c.max, "closed", c.unlogged.Swap(0), "open", c.open.Load())
+}
+
+// wrap returns the connection the server sees: it lingers on Close when it
+// is TCP, and gives its place back to c exactly once.
+func (c *Conns) wrap(conn net.Conn) net.Conn {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		return &lingerConn{TCPConn: tc, conns: c}
+	}
+	if c == nil {
+		return conn
+	}
+	return &countedConn{Conn: conn, conns: c}
 }
 
 // lingerConn is a TCP connection whose Close lingers.
 type lingerConn struct {
 	*net.TCPConn
-	head headScan
+	head   headScan
+	conns  *Conns
+	closed atomic.Bool
 }
 
 // lingerTime and lingerBytes bound what a closing connection still reads.
@@ -48,10 +245,31 @@ const (
 )
 
 func (c *lingerConn) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return c.TCPConn.Close() // already closed: net's own error
+	}
 	if c.CloseWrite() == nil && c.SetReadDeadline(time.Now().Add(lingerTime)) == nil {
 		io.CopyN(io.Discard, c.TCPConn, lingerBytes) //nolint:errcheck // best effort
 	}
-	return c.TCPConn.Close()
+	err := c.TCPConn.Close()
+	c.conns.release()
+	return err
+}
+
+// countedConn is a connection that is not TCP (tests wrap listeners) and
+// gives its place back on the first Close.
+type countedConn struct {
+	net.Conn
+	conns  *Conns
+	closed atomic.Bool
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	if c.closed.CompareAndSwap(false, true) {
+		c.conns.release()
+	}
+	return err
 }
 
 // Read reads from the connection, failing at once when the request being
