@@ -16,5 +16,5 @@ var Templates embed.FS
 // Source holds the module files and the runtime source tree that every
 // generated gateway compiles against.
 //
-//go:embed go.mod go.sum pkg/runtime
+//go:embed go.mod go.sum pkg/gateway pkg/spec
 var Source embed.FS

@@ -452,12 +452,12 @@ out ""
 
 # --- section 6: routing scale and allocations -------------------------------------------
 say "6. go test benchmarks (router lookup, proxy allocations)"
-go test -run '^$' -bench 'Lookup' -benchmem -count "$GO_COUNT" ./pkg/runtime/router/ >"$work/router-bench.txt" 2>&1 ||
+go test -run '^$' -bench 'Lookup' -benchmem -count "$GO_COUNT" ./pkg/gateway/router/ >"$work/router-bench.txt" 2>&1 ||
 	{ cat "$work/router-bench.txt" >&2; die "router benchmarks failed"; }
-go test -run '^$' -bench 'Proxy' -benchmem -count "$GO_COUNT" ./pkg/runtime/proxy/ >"$work/proxy-bench.txt" 2>&1 ||
+go test -run '^$' -bench 'Proxy' -benchmem -count "$GO_COUNT" ./pkg/gateway/proxy/ >"$work/proxy-bench.txt" 2>&1 ||
 	{ cat "$work/proxy-bench.txt" >&2; die "proxy benchmarks failed"; }
-note_cmd "go test -run '^\$' -bench Lookup -benchmem -count $GO_COUNT ./pkg/runtime/router/"
-note_cmd "go test -run '^\$' -bench Proxy -benchmem -count $GO_COUNT ./pkg/runtime/proxy/"
+note_cmd "go test -run '^\$' -bench Lookup -benchmem -count $GO_COUNT ./pkg/gateway/router/"
+note_cmd "go test -run '^\$' -bench Proxy -benchmem -count $GO_COUNT ./pkg/gateway/proxy/"
 # bench_col FILE NAME UNIT: median of the value before UNIT on NAME's lines
 bench_col() { awk -v n="$2" -v u="$3" '$1==n {for (i=2; i<=NF; i++) if ($i==u) print $(i-1)}' "$1" | median; }
 out "## 6. Routing scale and allocations"

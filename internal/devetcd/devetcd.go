@@ -19,7 +19,7 @@
 // speak gRPC, and /health is served.
 //
 // This package imports the etcd server; it must never be imported from
-// non-test files under pkg/runtime.
+// non-test files under pkg/gateway.
 package devetcd
 
 import (

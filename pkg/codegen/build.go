@@ -16,8 +16,8 @@ import (
 
 	microgw "github.com/micro-gw/micro-gw"
 	"github.com/micro-gw/micro-gw/pkg/project"
-	"github.com/micro-gw/micro-gw/pkg/runtime"
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/gateway"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // BuildOptions controls Build's output.
@@ -71,7 +71,7 @@ func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildRe
 	// The values must also be ones the runtime accepts; check them now
 	// rather than when the executable starts.
 	noEnv := func(string) (string, bool) { return "", false }
-	if _, err := runtime.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
+	if _, err := gateway.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
 		return nil, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
 	}
 	res, err := LoadDir(p.DefinitionsPath())

@@ -9,8 +9,8 @@ import (
 
 	yaml "go.yaml.in/yaml/v4"
 
-	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // The x-wso2-* extensions of WSO2 API Microgateway 3.x that are read here.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 )
 
 func TestParseEtcdEntry(t *testing.T) {

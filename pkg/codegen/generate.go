@@ -12,7 +12,7 @@ import (
 	"text/template"
 
 	microgw "github.com/micro-gw/micro-gw"
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // MainPackage is the generated program's package directory inside the build module.

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/micro-gw/micro-gw/pkg/project"
-	"github.com/micro-gw/micro-gw/pkg/runtime"
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/gateway"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden with the generated sources")
@@ -140,7 +140,7 @@ func TestConfSettingsAreRuntimeFlags(t *testing.T) {
 		if !ok {
 			v = ""
 		}
-		if _, err := runtime.ParseConfig(map[string]string{name: v}, nil, noEnv, io.Discard); err != nil {
+		if _, err := gateway.ParseConfig(map[string]string{name: v}, nil, noEnv, io.Discard); err != nil {
 			t.Errorf("conf setting %s=%q: %v", name, v, err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // endpointAPI is the start of a definition that builds: an endpoint and a

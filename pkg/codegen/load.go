@@ -21,9 +21,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	yaml "go.yaml.in/yaml/v4"
 
-	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
-	"github.com/micro-gw/micro-gw/pkg/runtime/router"
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/router"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // Result is what LoadDir found in a project's api_definitions/.

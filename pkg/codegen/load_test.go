@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 func TestLoadDirGood(t *testing.T) {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/micro-gw/micro-gw/pkg/runtime/endpoint"
-	"github.com/micro-gw/micro-gw/pkg/runtime/proxy"
-	"github.com/micro-gw/micro-gw/pkg/runtime/spec"
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // checkRouteTable builds the route table of defs with the runtime's own code,

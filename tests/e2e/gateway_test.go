@@ -25,8 +25,8 @@ import (
 	"github.com/micro-gw/micro-gw/internal/loopback"
 	"github.com/micro-gw/micro-gw/pkg/codegen"
 	"github.com/micro-gw/micro-gw/pkg/project"
-	"github.com/micro-gw/micro-gw/pkg/runtime"
-	"github.com/micro-gw/micro-gw/pkg/runtime/discovery"
+	"github.com/micro-gw/micro-gw/pkg/gateway"
+	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 )
 
 // exampleDefault is the default URL compiled into the example project.
@@ -143,7 +143,7 @@ func keyStatus(t *testing.T, gw *gwproc.Gateway, key string) discovery.KeyStatus
 		t.Fatalf("GET /status: %v", err)
 	}
 	defer resp.Body.Close()
-	var st runtime.Status
+	var st gateway.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.Discovery == nil {
 		t.Fatalf("GET /status: %v (discovery %v)", err, st.Discovery)
 	}

@@ -1,0 +1,193 @@
+// Package spec is the route model shared by the build side and the runtime.
+//
+// pkg/codegen turns API definitions into a Gateway value; the generated
+// program embeds it as JSON (data, never code) and pkg/gateway serves it.
+// Everything here is plain data with JSON tags so that the encoding is the
+// contract between the two halves.
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Endpoint list types, as micro-gw's x-wso2-*-endpoints write them.
+const (
+	TypeHTTP        = "http"
+	TypeLoadBalance = "load_balance"
+	TypeFailover    = "failover"
+)
+
+// Transports an API may be limited to (x-wso2-transports).
+const (
+	TransportHTTP  = "http"
+	TransportHTTPS = "https"
+)
+
+// Gateway is everything one compiled gateway serves.
+type Gateway struct {
+	// Project is the micro-gw project name the gateway was built from.
+	Project string `json:"project"`
+	// Version is the micro-gw version that generated it.
+	Version string `json:"version"`
+	// Settings are the project's conf/gateway.conf values: runtime flag
+	// name to value. They are the executable's defaults; environment
+	// variables and command-line flags override them.
+	Settings map[string]string `json:"settings,omitempty"`
+	APIs     []API             `json:"apis"`
+}
+
+// API is one API definition file.
+type API struct {
+	// File is the definition's file name inside api_definitions/.
+	File    string `json:"file"`
+	Title   string `json:"title"`
+	Version string `json:"version"`
+	// BasePath is the gateway-side prefix, always starting with "/" and
+	// never ending with one unless it is exactly "/".
+	BasePath string `json:"basePath"`
+	// Production and Sandbox are the API-level endpoints (Sandbox may be nil).
+	Production *Endpoints `json:"production,omitempty"`
+	Sandbox    *Endpoints `json:"sandbox,omitempty"`
+	CORS       *CORS      `json:"cors,omitempty"`
+	// Transports lists the listeners that serve the API, TransportHTTP or
+	// TransportHTTPS; empty means both. A request on another gets 404.
+	Transports []string   `json:"transports,omitempty"`
+	Resources  []Resource `json:"resources"`
+}
+
+// Resource is one operation: a path template under the base path and a method.
+type Resource struct {
+	// Path is the OpenAPI path template, e.g. "/pet/{petId}".
+	Path string `json:"path"`
+	// Method is upper-case: GET, POST, ...
+	Method      string `json:"method"`
+	OperationID string `json:"operationId,omitempty"`
+	// Production and Sandbox override the API-level endpoints when set.
+	Production *Endpoints `json:"production,omitempty"`
+	Sandbox    *Endpoints `json:"sandbox,omitempty"`
+}
+
+// Endpoints is an endpoint list with its type and advanced configuration.
+type Endpoints struct {
+	// Name is set when the list came from a named x-wso2-endpoints entry.
+	Name     string          `json:"name,omitempty"`
+	Type     string          `json:"type"`
+	URLs     []EndpointURL   `json:"urls"`
+	Advanced *AdvancedConfig `json:"advanced,omitempty"`
+}
+
+// EndpointURL is a plain URL, or an etcd(key, default) entry when EtcdKey is set;
+// URL is then the default.
+type EndpointURL struct {
+	URL     string `json:"url"`
+	EtcdKey string `json:"etcdKey,omitempty"`
+}
+
+// String renders the entry the way a definition writes it.
+func (e EndpointURL) String() string {
+	if e.EtcdKey != "" {
+		return fmt.Sprintf("etcd(%s, %s)", e.EtcdKey, e.URL)
+	}
+	return e.URL
+}
+
+// AdvancedConfig is micro-gw's advanceEndpointConfig.
+type AdvancedConfig struct {
+	TimeoutMillis  int             `json:"timeoutInMillis,omitempty"`
+	Retry          *RetryConfig    `json:"retryConfig,omitempty"`
+	CircuitBreaker *CircuitBreaker `json:"circuitBreaker,omitempty"`
+}
+
+// RetryConfig is advanceEndpointConfig.retryConfig.
+type RetryConfig struct {
+	Count                 int     `json:"count"`
+	IntervalMillis        int     `json:"intervalInMillis"`
+	BackOffFactor         float64 `json:"backOffFactor"`
+	MaxWaitIntervalMillis int     `json:"maxWaitIntervalInMillis"`
+	StatusCodes           []int   `json:"statusCodes,omitempty"`
+}
+
+// CircuitBreaker is advanceEndpointConfig.circuitBreaker.
+type CircuitBreaker struct {
+	RequestVolumeThreshold int     `json:"requestVolumeThreshold"`
+	TimeWindowMillis       int     `json:"timeWindowInMillis"`
+	BucketSizeMillis       int     `json:"bucketSizeInMillis"`
+	FailureThreshold       float64 `json:"failureThreshold"`
+	ResetTimeMillis        int     `json:"resetTimeInMillis"`
+	StatusCodes            []int   `json:"statusCodes,omitempty"`
+}
+
+// CORS is x-wso2-cors.
+type CORS struct {
+	Enabled          bool     `json:"enabled"`
+	AllowOrigins     []string `json:"allowOrigins,omitempty"`
+	AllowCredentials bool     `json:"allowCredentials,omitempty"`
+	AllowHeaders     []string `json:"allowHeaders,omitempty"`
+	AllowMethods     []string `json:"allowMethods,omitempty"`
+	ExposeHeaders    []string `json:"exposeHeaders,omitempty"`
+}
+
+// Effective returns the production endpoints that serve r within api:
+// the operation's own, else the API's.
+func (r *Resource) Effective(api *API) *Endpoints {
+	if r.Production != nil {
+		return r.Production
+	}
+	return api.Production
+}
+
+// EtcdKeys lists every distinct etcd key the gateway refers to, in first-seen order.
+func (g *Gateway) EtcdKeys() []string {
+	var keys []string
+	for _, e := range g.etcdEntries() {
+		keys = append(keys, e.EtcdKey)
+	}
+	return keys
+}
+
+// EtcdDefaults maps every etcd key to the default URL it was first declared with.
+func (g *Gateway) EtcdDefaults() map[string]string {
+	m := map[string]string{}
+	for _, e := range g.etcdEntries() {
+		m[e.EtcdKey] = e.URL
+	}
+	return m
+}
+
+// etcdEntries returns the first etcd(key, default) entry of each key, in
+// document order: API level before its operations, production before sandbox.
+func (g *Gateway) etcdEntries() []EndpointURL {
+	seen := map[string]bool{}
+	var out []EndpointURL
+	add := func(e *Endpoints) {
+		if e == nil {
+			return
+		}
+		for _, u := range e.URLs {
+			if u.EtcdKey != "" && !seen[u.EtcdKey] {
+				seen[u.EtcdKey] = true
+				out = append(out, u)
+			}
+		}
+	}
+	for i := range g.APIs {
+		a := &g.APIs[i]
+		add(a.Production)
+		add(a.Sandbox)
+		for j := range a.Resources {
+			add(a.Resources[j].Production)
+			add(a.Resources[j].Sandbox)
+		}
+	}
+	return out
+}
+
+// Decode parses the JSON the generated program embeds.
+func Decode(data []byte) (*Gateway, error) {
+	var g Gateway
+	if err := json.Unmarshal(data, &g); err != nil {
+		return nil, fmt.Errorf("decode embedded route table: %w", err)
+	}
+	return &g, nil
+}
