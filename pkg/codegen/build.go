@@ -15,8 +15,8 @@ import (
 	"time"
 
 	microgw "github.com/micro-gw/micro-gw"
-	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
+	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
+	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 

@@ -24,9 +24,9 @@ import (
 	"github.com/micro-gw/micro-gw/internal/gwproc"
 	"github.com/micro-gw/micro-gw/internal/loopback"
 	"github.com/micro-gw/micro-gw/pkg/codegen"
-	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
+	"github.com/micro-gw/micro-gw/pkg/project"
 )
 
 // exampleDefault is the default URL compiled into the example project.
