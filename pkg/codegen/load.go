@@ -456,7 +456,7 @@ func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
 
 	anyProduction := d.api.Production != nil
 	sandboxLine := lineOf(get(p.root, extSandbox).key)
-	pathsNode := get(p.root, "paths").val
+	pathItems := index(get(p.root, "paths").val)
 	keys := []string{}
 	if doc.Paths != nil {
 		for k := range doc.Paths.Map() {
@@ -466,7 +466,7 @@ func (p *parser) build(doc *openapi3.T, apiFile string) (*definition, error) {
 	sort.Strings(keys)
 	for _, pathKey := range keys {
 		item := doc.Paths.Value(pathKey)
-		itemNode := p.followRef(get(pathsNode, pathKey).val)
+		itemNode := p.followRef(pathItems[pathKey].val)
 		for _, m := range methods {
 			op := item.GetOperation(m)
 			if op == nil {
