@@ -275,7 +275,7 @@ func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 		}
 		doc = d
 	}
-	if err := doc.Validate(context.Background()); err != nil {
+	if err := validateDoc(context.Background(), doc); err != nil {
 		return nil, p.kinError(err, "invalid definition")
 	}
 	return doc, nil

@@ -48,6 +48,19 @@ func wantLinear(t *testing.T, small, large []byte) {
 	}
 }
 
+// TestLoadWorkGrowsLinearlyWithOperations protects against work per
+// operation that grows with the number of operations, such as kin-openapi
+// validating the connected schema graph again from every entry point.
+func TestLoadWorkGrowsLinearlyWithOperations(t *testing.T) {
+	wantLinear(t, defgen.Generate(defgen.Options{Ops: 300, Props: 1}), defgen.Generate(defgen.Options{Ops: 1200, Props: 1}))
+}
+
+// TestLoadWorkGrowsLinearlyWithSwaggerOperations is the same through the
+// Swagger 2.0 conversion.
+func TestLoadWorkGrowsLinearlyWithSwaggerOperations(t *testing.T) {
+	wantLinear(t, defgen.Generate(defgen.Options{Ops: 300, Props: 1, Swagger: true}), defgen.Generate(defgen.Options{Ops: 1200, Props: 1, Swagger: true}))
+}
+
 // TestLoadWorkGrowsLinearlyWithPaths protects the route building against
 // looking each path up by scanning all of them, which many small paths
 // (33,000 in a 5 MB file) make quadratic.
