@@ -254,6 +254,7 @@ func (p *parser) checkVersion() error {
 // openapi loads and validates the document with kin-openapi, converting
 // Swagger 2.0 to OpenAPI 3. External references are refused.
 func (p *parser) openapi(data []byte) (*openapi3.T, error) {
+	data = collapseRefChains(p.root, data)
 	var doc *openapi3.T
 	if p.swagger {
 		var d2 openapi2.T

@@ -61,6 +61,13 @@ func TestLoadWorkGrowsLinearlyWithSwaggerOperations(t *testing.T) {
 	wantLinear(t, defgen.Generate(defgen.Options{Ops: 300, Props: 1, Swagger: true}), defgen.Generate(defgen.Options{Ops: 1200, Props: 1, Swagger: true}))
 }
 
+// TestLoadWorkGrowsLinearlyWithRefChainLength protects against kin-openapi's
+// loader resolving a chain of $ref-only schemas once per link.
+func TestLoadWorkGrowsLinearlyWithRefChainLength(t *testing.T) {
+	wantLinear(t, defgen.Generate(defgen.Options{Chain: 500}), defgen.Generate(defgen.Options{Chain: 2000}))
+	wantLinear(t, defgen.Generate(defgen.Options{Chain: 500, Swagger: true}), defgen.Generate(defgen.Options{Chain: 2000, Swagger: true}))
+}
+
 // TestLoadWorkGrowsLinearlyWithPaths protects the route building against
 // looking each path up by scanning all of them, which many small paths
 // (33,000 in a 5 MB file) make quadratic.
