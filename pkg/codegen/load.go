@@ -189,7 +189,7 @@ func parse(file, apiFile string, data []byte) (*definition, error) {
 		return nil, p.fail(0, "", "the file is empty", hintNotOpenAPI)
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := unmarshalTree(data, &doc); err != nil {
 		return nil, p.syntaxError(err)
 	}
 	p.root = deref(&doc)
@@ -270,7 +270,7 @@ func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 		l := openapi3.NewLoader()
 		l.IsExternalRefsAllowed = false
 		l.IncludeOrigin = true
-		d, err := l.LoadFromData(data)
+		d, err := loadOpenAPI(l, data)
 		if err != nil {
 			return nil, p.kinError(err, "not a valid OpenAPI document")
 		}
