@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 EXAMPLE := examples/petstore-project
 
-.PHONY: all build demo test test-go test-e2e bench lint tidy-check clean example
+.PHONY: all build demo test test-go test-e2e bench bench-build lint tidy-check clean example
 
 all: build
 
@@ -41,6 +41,11 @@ tidy-check:
 ## bench: performance figures into bench/results/latest.md
 bench: build
 	bash bench/run.sh
+
+## bench-build: only make bench's section 7 (build scaling: loading generated
+## definitions of 1k to 30k operations), put into bench/results/latest.md
+bench-build:
+	bash bench/run.sh build-scaling
 
 clean:
 	rm -rf $(BIN) $(EXAMPLE)/target

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: issue 4's six measurements, on 127.0.0.1 only, in one run.
+# make bench: issue 4's six measurements and issue 10's build scaling, on
+# 127.0.0.1 only, in one run.
 # Prints a markdown report and writes it to bench/results/latest.md.
 #
 # Knobs (environment), defaults in brackets:
@@ -12,11 +13,49 @@
 #   BENCH_STREAM_MB [1024] MB streamed each way (section 5)
 #   BENCH_WARM_RUNS [10], BENCH_COLD_RUNS [1]   builds timed (section 3)
 #   BENCH_GO_COUNT [3]     go test -count for the benchmarks (section 6)
+#   BENCH_SCALE_*          section 7, see bench/scaling.sh
 #   MICROGW [bin/micro-gw] the CLI to build with (built when missing)
+#
+# `bash bench/run.sh build-scaling` (make bench-build) runs only section 7
+# and puts it into bench/results/latest.md in place of the previous one,
+# leaving the other sections as they are.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 export PATH="$PATH:/usr/sbin:/sbin"
+
+# splice_section SECTION REPORT: REPORT with its "## 7. Build scaling"
+# section replaced by the file SECTION (inserted before "## Summary" when
+# REPORT has none).
+splice_section() {
+	local section=$1 report=$2 tmp
+	tmp=$(mktemp)
+	touch "$report"
+	awk -v f="$section" '
+		function put() { while ((getline l < f) > 0) print l; close(f); done = 1 }
+		/^## / { skip = 0 }
+		/^## 7\. Build scaling/ { skip = 1; if (!done) put(); next }
+		/^## Summary/ && !done { put() }
+		!skip { print }
+		END { if (!done) put() }
+	' "$report" >"$tmp"
+	mv "$tmp" "$report"
+}
+
+if [ "${1:-}" = build-scaling ]; then
+	command -v go >/dev/null || { echo "[bench] FAIL: go is not installed" >&2; exit 1; }
+	section=$(mktemp)
+	trap 'rm -f "$section" "$section.summary"' EXIT
+	bash bench/scaling.sh "$section"
+	mkdir -p bench/results
+	splice_section "$section" bench/results/latest.md
+	cat "$section"
+	echo "[bench] section 7 written into bench/results/latest.md" >&2
+	exit 0
+elif [ $# -gt 0 ]; then
+	echo "usage: bash bench/run.sh [build-scaling]" >&2
+	exit 2
+fi
 
 DURATION=${BENCH_DURATION:-10s}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -482,6 +521,11 @@ out "|---|---|---|"
 out "| lookup 10,000 routes / 10 routes | **$(div "$(bench_col "$work/router-bench.txt" "$large" ns/op)" "$(bench_col "$work/router-bench.txt" "$small" ns/op)")** | ≤ 2 |"
 out ""
 
+# --- section 7: build scaling -----------------------------------------------------------
+bash bench/scaling.sh "$work/scaling.md" || die "build scaling failed"
+cat "$work/scaling.md" >>"$report"
+scale=$(cat "$work/scaling.md.summary")
+
 # --- footer -----------------------------------------------------------------------
 out "## Summary"
 out ""
@@ -496,6 +540,7 @@ out "| warm build ≤ 2 s, cold ≤ 60 s | $(hf warm median) s, $(hf cold median
 out "| startup ≤ 50 ms (no etcd / etcd) | $(kv median_ms "$st_plain") ms / $(kv median_ms "$st_etcd") ms |"
 out "| idle RSS ≤ 20 MB | $(mb "$idle_plain") MB |"
 out "| streaming peak RSS < 64 MB | $(mb "$hwm_down") MB |"
+out "| loading definitions: Stripe-sized < 1 s, $(kv last_ops "$scale") operations < 10 s | $(kv stripe_s "$scale") s, $(kv last_s "$scale") s |"
 out ""
 out "Load average at the end (1/5/15 min): $(machine_load). The figures are only comparable within one run: other work on the machine slows every target."
 out ""

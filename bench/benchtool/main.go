@@ -11,6 +11,9 @@
 //	benchtool propagate ...                  etcd put -> first request routed
 //	benchtool startup -n N -- CMD ARGS...    exec -> first 200 from /health
 //	benchtool stream -up|-down URL -bytes N  stream N bytes through a proxy
+//	benchtool gendef -ops N -props P -chain N [-swagger] [-bare] -out FILE
+//	                                         write a generated definition
+//	benchtool load DIR                       load DIR/*.json as micro-gw build does
 //
 // Summaries are printed as one line of key=value pairs for the script.
 package main
@@ -39,12 +42,13 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool backend|freeport|gomaxprocs|wait|get|propagate|startup|stream ...")
+		fmt.Fprintln(os.Stderr, "usage: benchtool backend|freeport|gomaxprocs|wait|get|propagate|startup|stream|gendef|load ...")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
 		"backend": backend, "freeport": freeport, "gomaxprocs": gomaxprocs, "wait": wait,
 		"get": get, "propagate": propagate, "startup": startup, "stream": stream,
+		"gendef": gendef, "load": load,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {

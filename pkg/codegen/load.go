@@ -255,7 +255,7 @@ func (p *parser) load(apiFile string, data []byte) *definition {
 		return nil
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := unmarshalTree(data, &doc); err != nil {
 		p.collect(p.syntaxError(err))
 		return nil
 	}
@@ -335,6 +335,7 @@ func (p *parser) checkVersion() error {
 // error; what the validation finds does not change routing and is reported
 // as warnings (validate.go). External references are refused.
 func (p *parser) openapi(data []byte) (*openapi3.T, error) {
+	data = collapseRefChains(p.root, data)
 	var doc *openapi3.T
 	if p.swagger {
 		var d2 openapi2.T
@@ -350,7 +351,15 @@ func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 		l := openapi3.NewLoader()
 		l.IsExternalRefsAllowed = false
 		l.IncludeOrigin = true
-		d, err := l.LoadFromData(data)
+		var d *openapi3.T
+		var err error
+		if p.pointers != nil {
+			// One line: the faster load would shift the origins that
+			// point warnings at JSON paths (see loadOpenAPI).
+			d, err = l.LoadFromData(data)
+		} else {
+			d, err = loadOpenAPI(l, data)
+		}
 		if err != nil {
 			return nil, p.kinError(err, "not a valid OpenAPI document")
 		}
@@ -621,7 +630,7 @@ func (p *parser) build(doc *openapi3.T, apiFile string) *definition {
 	anyExt := apiExt
 	servers := &serverUse{apiExt: apiExt}
 	sandboxLine := get(p.root, extSandbox).key
-	pathsNode := get(p.root, "paths").val
+	pathItems := index(get(p.root, "paths").val)
 	keys := []string{}
 	if doc.Paths != nil {
 		for k := range doc.Paths.Map() {
@@ -634,7 +643,7 @@ func (p *parser) build(doc *openapi3.T, apiFile string) *definition {
 	ownExt := map[int]bool{} // resources with their own x-wso2-production-endpoints
 	for _, pathKey := range keys {
 		item := doc.Paths.Value(pathKey)
-		itemNode := p.followRef(get(pathsNode, pathKey).val)
+		itemNode := p.followRef(pathItems[pathKey].val)
 		for _, m := range methods {
 			op := item.GetOperation(m)
 			if op == nil {

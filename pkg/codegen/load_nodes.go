@@ -44,13 +44,32 @@ func pairs(n *yaml.Node) []pair {
 }
 
 // get returns the entry named key of a mapping node, or a zero pair.
+// It allocates nothing: it runs for every key the loader reads.
 func get(n *yaml.Node, key string) pair {
-	for _, p := range pairs(n) {
-		if p.key.Value == key {
-			return p
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return pair{}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return pair{key: n.Content[i], val: deref(n.Content[i+1])}
 		}
 	}
 	return pair{}
+}
+
+// index maps the keys of a mapping node to their entries (the first of a
+// repeated key, as get finds it). Looking up every path of a large paths
+// object with get would scan it once per path: quadratic.
+func index(n *yaml.Node) map[string]pair {
+	ps := pairs(n)
+	m := make(map[string]pair, len(ps))
+	for _, p := range ps {
+		if _, dup := m[p.key.Value]; !dup {
+			m[p.key.Value] = p
+		}
+	}
+	return m
 }
 
 // lookup follows keys from n; it returns nil when one is missing.

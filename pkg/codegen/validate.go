@@ -20,7 +20,7 @@ import (
 // validate reports every problem kin-openapi's validation finds in doc as
 // a warning.
 func (p *parser) validate(doc *openapi3.T) {
-	err := doc.Validate(context.Background(), openapi3.EnableMultiError())
+	err := validateDoc(context.Background(), doc, openapi3.EnableMultiError())
 	if err == nil {
 		return
 	}
@@ -51,14 +51,20 @@ func (p *parser) validationWarning(err error, seen map[string]bool) {
 		return // an empty object that stands for a reference already reported
 	}
 	msg, hint := p.validationText(err)
-	if place != "" {
-		msg = place + ": " + msg
+	// One problem at one line is reported once, whichever schema, parameter
+	// or operation led the validator to it.
+	cause := err
+	for u := errors.Unwrap(cause); u != nil; u = errors.Unwrap(cause) {
+		cause = u
 	}
-	key := strconv.Itoa(lineOf(at)) + "\x00" + msg
+	key := strconv.Itoa(lineOf(at)) + "\x00" + cause.Error()
 	if seen[key] {
 		return
 	}
 	seen[key] = true
+	if place != "" {
+		msg = place + ": " + msg
+	}
 	p.warn(at, "%s; %s", msg, hint)
 }
 
