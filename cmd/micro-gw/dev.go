@@ -68,13 +68,12 @@ func (dc *devCmd) run(c *cobra.Command, dir string) error {
 	defer etcd.Close()
 
 	fmt.Fprintf(dc.s.out, "\netcd (embedded, data discarded on exit): %s\n", etcd.ClientURL())
-	keys := res.Gateway.EtcdKeys()
-	if len(keys) == 0 {
+	defaults, _ := res.Gateway.EtcdDefaults()
+	if len(defaults) == 0 {
 		fmt.Fprintln(dc.s.out, "This project has no etcd(<key>, <default_URL>) endpoints; the gateway routes to its static URLs.")
 	}
-	defaults := res.Gateway.EtcdDefaults()
-	for _, k := range keys {
-		fmt.Fprintf(dc.s.out, "Move %q with:  etcdctl --endpoints=%s put %s %s\n", k, etcd.ClientURL(), shellQuote(k), shellQuote(defaults[k]))
+	for _, d := range defaults {
+		fmt.Fprintf(dc.s.out, "Move %q with:  etcdctl --endpoints=%s put %s %s\n", d.Key, etcd.ClientURL(), shellQuote(d.Key), shellQuote(d.URL))
 	}
 	args := append([]string{"--etcdurl=" + etcd.ClientURL()}, dc.gwArgs...)
 	fmt.Fprintf(dc.s.out, "Running %s %v (Ctrl-C stops everything)\n\n", res.Executable, args)

@@ -56,7 +56,7 @@ func TestLoadDirGood(t *testing.T) {
 	if del.OperationID != "deletePet" || oas3.Resources[1].OperationID != "" {
 		t.Errorf("operation ids: %q %q", del.OperationID, oas3.Resources[1].OperationID)
 	}
-	if oas3.Resources[3].Production != nil || oas3.Resources[3].Effective(&oas3) != oas3.Production {
+	if oas3.Resources[3].Production != nil || oas3.Resources[3].EffectiveProduction(&oas3) != oas3.Production {
 		t.Errorf("GET /pet/{petId} should use the API-level endpoints")
 	}
 	c := oas3.CORS
@@ -363,8 +363,9 @@ func TestLoadDirEtcdDefaultConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := spec.Gateway{APIs: res.APIs}
-	if got := g.EtcdDefaults()["shared"]; got != "http://one.example.com" {
-		t.Fatalf("runtime default = %q; the warning below must name the one it uses", got)
+	if defaults, _ := g.EtcdDefaults(); len(defaults) != 1 || defaults[0].URL != "http://one.example.com" {
+		got := defaults
+		t.Fatalf("runtime defaults = %v; the warning below must name the one it uses", got)
 	}
 	want := `etcd_conflict/a.yaml:11: etcd key "shared" has the default http://two.example.com here but http://one.example.com in etcd_conflict/a.yaml:6; while etcd holds no value for it, every place uses the first, http://one.example.com`
 	if len(res.Warnings) != 1 || res.Warnings[0].String() != want {

@@ -128,59 +128,107 @@ type CORS struct {
 	ExposeHeaders    []string `json:"exposeHeaders,omitempty"`
 }
 
-// Effective returns the production endpoints that serve r within api:
-// the operation's own, else the API's.
-func (r *Resource) Effective(api *API) *Endpoints {
+// EffectiveProduction returns the production endpoints that serve r within api: the
+// operation's own, else the API's. nil means none.
+func (r *Resource) EffectiveProduction(api *API) *Endpoints {
 	if r.Production != nil {
 		return r.Production
 	}
 	return api.Production
 }
 
-// EtcdKeys lists every distinct etcd key the gateway refers to, in first-seen order.
-func (g *Gateway) EtcdKeys() []string {
-	var keys []string
-	for _, e := range g.etcdEntries() {
-		keys = append(keys, e.EtcdKey)
+// EffectiveSandbox returns the sandbox endpoints that serve r within api:
+// the operation's own, else the API's. nil means none: a sandbox request
+// is then refused, never sent to production.
+func (r *Resource) EffectiveSandbox(api *API) *Endpoints {
+	if r.Sandbox != nil {
+		return r.Sandbox
 	}
-	return keys
+	return api.Sandbox
 }
 
-// EtcdDefaults maps every etcd key to the default URL it was first declared with.
-func (g *Gateway) EtcdDefaults() map[string]string {
-	m := map[string]string{}
-	for _, e := range g.etcdEntries() {
-		m[e.EtcdKey] = e.URL
+// Active returns the URLs the gateway uses: every URL of a load_balance or
+// failover list, the first only of an http one (micro-gw 3.x's rule; the
+// build warns about the others).
+func (e *Endpoints) Active() []EndpointURL {
+	if e.Type == TypeHTTP && len(e.URLs) > 1 {
+		return e.URLs[:1]
 	}
-	return m
+	return e.URLs
 }
 
-// etcdEntries returns the first etcd(key, default) entry of each key, in
-// document order: API level before its operations, production before sandbox.
-func (g *Gateway) etcdEntries() []EndpointURL {
-	seen := map[string]bool{}
-	var out []EndpointURL
-	add := func(e *Endpoints) {
-		if e == nil {
-			return
+// EndpointsAt says where an endpoint list is declared.
+type EndpointsAt struct {
+	API *API
+	// Resource is nil for the API level.
+	Resource *Resource
+	Sandbox  bool
+}
+
+// EachEndpoints calls fn with every endpoint list of g, in declaration
+// order: for each API, its API level and then its operations, production
+// before sandbox. It is the one order every rule that picks "the first"
+// follows.
+func (g *Gateway) EachEndpoints(fn func(at EndpointsAt, eps *Endpoints)) {
+	for i := range g.APIs {
+		g.APIs[i].EachEndpoints(fn)
+	}
+}
+
+// EachEndpoints is Gateway.EachEndpoints for one API.
+func (a *API) EachEndpoints(fn func(at EndpointsAt, eps *Endpoints)) {
+	visit := func(r *Resource, prod, sandbox *Endpoints) {
+		if prod != nil {
+			fn(EndpointsAt{API: a, Resource: r}, prod)
 		}
-		for _, u := range e.URLs {
-			if u.EtcdKey != "" && !seen[u.EtcdKey] {
-				seen[u.EtcdKey] = true
-				out = append(out, u)
+		if sandbox != nil {
+			fn(EndpointsAt{API: a, Resource: r, Sandbox: true}, sandbox)
+		}
+	}
+	visit(nil, a.Production, a.Sandbox)
+	for j := range a.Resources {
+		r := &a.Resources[j]
+		visit(r, r.Production, r.Sandbox)
+	}
+}
+
+// EtcdDefault is the default URL an etcd key was first declared with.
+type EtcdDefault struct {
+	Key, URL string
+	At       EndpointsAt
+}
+
+// EtcdConflict is a later declaration of a key with another default URL;
+// while etcd holds no value for the key, the first default serves everywhere.
+type EtcdConflict struct {
+	First EtcdDefault
+	Other EtcdDefault
+}
+
+// EtcdDefaults returns, in first-seen order, the first default of every etcd
+// key (the one the gateway uses), and every later declaration with another
+// default, once per key and URL.
+func (g *Gateway) EtcdDefaults() (defaults []EtcdDefault, conflicts []EtcdConflict) {
+	first := map[string]int{}
+	reported := map[[2]string]bool{}
+	g.EachEndpoints(func(at EndpointsAt, eps *Endpoints) {
+		for _, u := range eps.URLs {
+			if u.EtcdKey == "" {
+				continue
+			}
+			d := EtcdDefault{Key: u.EtcdKey, URL: u.URL, At: at}
+			i, seen := first[u.EtcdKey]
+			switch {
+			case !seen:
+				first[u.EtcdKey] = len(defaults)
+				defaults = append(defaults, d)
+			case defaults[i].URL != u.URL && !reported[[2]string{u.EtcdKey, u.URL}]:
+				reported[[2]string{u.EtcdKey, u.URL}] = true
+				conflicts = append(conflicts, EtcdConflict{First: defaults[i], Other: d})
 			}
 		}
-	}
-	for i := range g.APIs {
-		a := &g.APIs[i]
-		add(a.Production)
-		add(a.Sandbox)
-		for j := range a.Resources {
-			add(a.Resources[j].Production)
-			add(a.Resources[j].Sandbox)
-		}
-	}
-	return out
+	})
+	return defaults, conflicts
 }
 
 // Decode parses the JSON the generated program embeds.

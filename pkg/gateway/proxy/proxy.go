@@ -149,7 +149,7 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 		}
 		for j := range api.Resources {
 			res := &api.Resources[j]
-			prod, err := set(res.Effective(api))
+			prod, err := set(res.EffectiveProduction(api))
 			if err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
 			}
