@@ -638,7 +638,7 @@ func parseEndpointURL(s string) (spec.EndpointURL, *urlError) {
 	if looksLikeEtcd(s) {
 		key, def, err := parseEtcdEntry(s)
 		if err != nil {
-			return spec.EndpointURL{}, &urlError{msg: fmt.Sprintf("malformed etcd entry %q: %v", s, err), hint: "write " + etcdForm + ", e.g. etcd(petstore, https://petstore.example.com/v1)"}
+			return spec.EndpointURL{}, &urlError{msg: endpoint.Redact(fmt.Sprintf("malformed etcd entry %q: %v", s, err)), hint: "write " + etcdForm + ", e.g. etcd(petstore, https://petstore.example.com/v1)"}
 		}
 		return spec.EndpointURL{URL: def, EtcdKey: key}, nil
 	}

@@ -67,6 +67,17 @@ func TestParseEndpointURL(t *testing.T) {
 	}
 }
 
+// TestMalformedEtcdEntryNeverShowsPassword: a build error repeats the entry
+// as written, so a password in its default URL must be redacted.
+func TestMalformedEtcdEntryNeverShowsPassword(t *testing.T) {
+	for _, in := range []string{"etcd(k, http://user:s3cret@h/v1, http://x)", "etcd(k, http://user:s3cret@h/v1"} {
+		_, err := parseEndpointURL(in)
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "xxxxx") {
+			t.Errorf("parseEndpointURL(%q) error = %v; want it redacted", in, err)
+		}
+	}
+}
+
 // FuzzParseEtcdEntry checks the grammar's promises on any input: an accepted
 // entry has a trimmed, non-empty key without separators or control
 // characters, a default that endpoint.Parse accepts, and reads back the same
