@@ -31,6 +31,7 @@ var Settings = map[string]string{
 	"max-header-bytes":     "largest request line plus headers accepted (larger gets 431)",
 	"max-conns-per-host":   "most connections open to one backend host:port",
 	"max-connections":      "most client connections open at once (0: derived from the open-files limit)",
+	"escaped-slashes":      "reject (400) or keep a path holding %2F or %5C; keep lets a backend that decodes them see other paths",
 	"backend-idle-timeout": "close pooled backend connections idle this long",
 	"client-idle-timeout":  "close keep-alive client connections idle this long",
 	"client-read-timeout":  "longest time to read one whole request from a client",
@@ -98,6 +99,7 @@ const ConfTemplate = `# micro-gw gateway settings.
 # max-header-bytes = 16384
 # max-conns-per-host = 1024
 # max-connections = 0
+# escaped-slashes = reject
 # backend-idle-timeout = 90s
 # client-idle-timeout = 90s
 # client-read-timeout = 60s
