@@ -139,7 +139,7 @@ func TestConfSettingsAreRuntimeFlags(t *testing.T) {
 	for _, name := range settings.Names(settings.Conf | settings.Flag) {
 		v, ok := samples[name]
 		if !ok {
-			v = ""
+			v = settings.Named(name).Default
 		}
 		if _, err := gateway.ParseConfig(map[string]string{name: v}, nil, noEnv, io.Discard); err != nil {
 			t.Errorf("conf setting %s=%q: %v", name, v, err)
