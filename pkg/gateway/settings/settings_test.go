@@ -36,7 +36,8 @@ func TestTableProblemsAreFound(t *testing.T) {
 		{"example of an int", func(s *Setting) { s.Example = "2" }, "Example"},
 		{"no help", func(s *Setting) { s.Help = "" }, "no help"},
 		{"nowhere", func(s *Setting) { s.Where = 0 }, "nothing may set it"},
-		{"no group", func(s *Setting) { s.Group = 0 }, "group"},
+		{"no group", func(s *Setting) { s.Group = 0 }, "no group"},
+		{"group without a comment", func(s *Setting) { s.Group = Command }, "no comment for the conf template"},
 		{"env only without reason", func(s *Setting) { s.Where = Env }, "NoConf"},
 		{"reason but in conf", func(s *Setting) { s.NoConf = "why" }, "NoConf"},
 		{"build setting as a flag", func(s *Setting) { s.Where = Build | Flag }, "Build"},
@@ -105,8 +106,11 @@ func tableProblems(t []Setting) []string {
 		if s.In(Build) != (s.Where == Conf|Build && s.Group == Building) {
 			bad(s, "a Build setting is set in conf only (Where: Conf | Build) and in the Building group")
 		}
-		if s.Group < Listeners || s.Group > Building || (s.In(Conf) && len(s.Group.Comment()) == 0) {
-			bad(s, "group %d is unknown or has no comment for the conf template", s.Group)
+		if s.Group == 0 {
+			bad(s, "no group")
+		}
+		if s.In(Conf) && len(s.Group.Comment()) == 0 {
+			bad(s, "group %d has no comment for the conf template", s.Group)
 		}
 		if i > 0 && t[i-1].Group != s.Group {
 			if done[s.Group] {
