@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 EXAMPLE := examples/petstore-project
 
-.PHONY: all build demo test test-go test-e2e bench bench-build lint tidy-check clean example
+.PHONY: all build demo test test-go test-e2e bench bench-build lint tidy-check clean example generate
 
 all: build
 
@@ -30,6 +30,11 @@ test-go:
 ## test-e2e: shell scripts with Debian's etcd/etcdctl and the installed CLI
 test-e2e: build
 	bash tests/e2e/run.sh
+
+## generate: README.md's settings table and the example's conf/gateway.conf,
+## from pkg/gateway/settings (the tests of internal/gendocs fail while stale)
+generate:
+	$(GO) generate .
 
 lint: tidy-check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/))" || { gofmt -l $$(git ls-files '*.go' | grep -v /testdata/); echo "gofmt needed"; exit 1; }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway"
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
@@ -135,10 +136,10 @@ func TestConfSettingsAreRuntimeFlags(t *testing.T) {
 		"shutdown-timeout": "1s", "backend-timeout": "1s", "backend-idle-timeout": "1s", "client-idle-timeout": "1s", "client-read-timeout": "1s", "client-write-timeout": "1s",
 		"max-header-bytes": "8192", "max-conns-per-host": "10", "max-connections": "100", "escaped-slashes": "keep", "etcdtimer": "1000", "log-format": "json", "log-level": "debug"}
 	noEnv := func(string) (string, bool) { return "", false }
-	for name := range project.Settings {
+	for _, name := range settings.Names(settings.Conf | settings.Flag) {
 		v, ok := samples[name]
 		if !ok {
-			v = ""
+			v = settings.Named(name).Default
 		}
 		if _, err := gateway.ParseConfig(map[string]string{name: v}, nil, noEnv, io.Discard); err != nil {
 			t.Errorf("conf setting %s=%q: %v", name, v, err)

@@ -5,15 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 )
 
 // Config is the gateway's resolved configuration.
@@ -37,140 +39,195 @@ type Config struct {
 	Version bool
 }
 
-// flagSet declares every flag on fs and returns a function that turns the
-// parsed values into a Config.
+// flagSet declares a flag on fs for every setting a flag may set (package
+// settings holds their names, types, defaults and help) and returns a
+// function that turns the parsed values into a Config.
 func flagSet(fs *flag.FlagSet) func() (Config, error) {
-	var (
-		httpPort        = fs.Int("http-port", 9090, "HTTP listener port; 0 disables it")
-		httpsPort       = fs.Int("https-port", 9095, "HTTPS listener port; 0 disables it")
-		bind            = fs.String("bind", "", "host or IP the HTTP and HTTPS listeners bind to; empty means all interfaces")
-		adminPort       = fs.Int("admin-port", 9091, "read-only admin listener port (GET /status, GET /health); 0 disables it")
-		adminBind       = fs.String("admin-bind", "127.0.0.1", "host or IP the admin listener binds to")
-		tlsCert         = fs.String("tls-cert", "", "PEM certificate (chain) file for HTTPS; without it a self-signed certificate is generated at start")
-		tlsKey          = fs.String("tls-key", "", "PEM private key file for --tls-cert")
-		shutdownTimeout = fs.Duration("shutdown-timeout", 15*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
-		logFormat       = fs.String("log-format", "text", "log format: text or json")
-		logLevel        = fs.String("log-level", "info", "log level: debug, info, warn or error")
-		accessLog       = fs.Bool("access-log", false, "log one line per request (method, path, status, upstream, duration to response headers)")
-		backendTimeout  = fs.Duration("backend-timeout", 60*time.Second, "backend timeout, from sending the request to the last byte of the response, for endpoints without timeoutInMillis; a timeout answers 504")
-		maxHeaderBytes  = fs.Int("max-header-bytes", 16<<10, "largest request line plus headers accepted (larger gets 431), and largest backend response header")
-		maxConns        = fs.Int("max-conns-per-host", 1024, "most connections open to one backend host:port")
-		maxClientConns  = fs.Int("max-connections", 0, "most client connections open at once across the HTTP and HTTPS listeners; past it a new connection is closed at once. 0 derives it from the open-files limit: (soft limit - 64) / 2")
-		backendIdle     = fs.Duration("backend-idle-timeout", 90*time.Second, "close pooled backend connections idle this long")
-		clientIdle      = fs.Duration("client-idle-timeout", 90*time.Second, "close keep-alive client connections idle this long")
-		clientRead      = fs.Duration("client-read-timeout", 60*time.Second, "longest time to read one whole request (headers and body) from a client")
-		clientWrite     = fs.Duration("client-write-timeout", 60*time.Second, "longest time to write one whole response to a client")
-		escapedSlashes  = fs.String("escaped-slashes", "reject", "request paths with an encoded slash or backslash (%2F, %5C): reject (400) or keep (forward them; a backend that decodes them may serve paths outside the API)")
-		etcdURL         = fs.String("etcdurl", "", "etcd member URL(s), http:// or https://, comma-separated; enables etcd(key, default) endpoints")
-		etcdTimer       = fs.Int("etcdtimer", 10000, "period in milliseconds of the full re-read of every etcd key (a watch delivers changes at once)")
-		etcdUser        = fs.String("etcdusername", "", "etcd user name")
-		etcdPassword    = fs.String("etcdpassword", "", "etcd password (prefer --etcdpassword-file or the etcdpassword environment variable: flags show in the process list)")
-		etcdPassFile    = fs.String("etcdpassword-file", "", "file holding the etcd password")
-		etcdCA          = fs.String("etcdcacert", "", "PEM file of the CA that signed etcd's certificate")
-		etcdCert        = fs.String("etcdcert", "", "PEM client certificate file for etcd")
-		etcdKey         = fs.String("etcdkey", "", "PEM private key file for --etcdcert")
-		version         = fs.Bool("version", false, "print the micro-gw version, the project and its APIs, then exit")
-	)
-	return func() (Config, error) {
-		c := Config{
-			TLSCert: *tlsCert, TLSKey: *tlsKey,
-			ShutdownTimeout: *shutdownTimeout,
-			MaxConnections:  *maxClientConns,
-			LogFormat:       *logFormat, LogLevel: *logLevel,
-			Version: *version,
-			Proxy: proxy.Options{
-				Timeout: *backendTimeout, MaxHeaderBytes: *maxHeaderBytes, MaxConnsPerHost: *maxConns,
-				BackendIdleTimeout: *backendIdle, ClientIdleTimeout: *clientIdle, AccessLog: *accessLog,
-				ClientReadTimeout: *clientRead, ClientWriteTimeout: *clientWrite,
-			},
-			Discovery: discovery.Options{
-				Timer:    time.Duration(*etcdTimer) * time.Millisecond,
-				Username: *etcdUser, Password: *etcdPassword,
-				CACert: *etcdCA, Cert: *etcdCert, Key: *etcdKey,
-			},
-		}
-		for _, p := range []struct {
-			name string
-			v    int
-		}{{"http-port", *httpPort}, {"https-port", *httpsPort}, {"admin-port", *adminPort}} {
-			if p.v < 0 || p.v > 65535 {
-				return c, fmt.Errorf("--%s=%d: a port is 0 (disabled) to 65535", p.name, p.v)
-			}
-		}
-		addr := func(host string, port int) string {
-			if port == 0 {
-				return ""
-			}
-			return net.JoinHostPort(host, strconv.Itoa(port))
-		}
-		c.HTTPAddr, c.HTTPSAddr, c.AdminAddr = addr(*bind, *httpPort), addr(*bind, *httpsPort), addr(*adminBind, *adminPort)
-		if c.HTTPAddr == "" && c.HTTPSAddr == "" {
-			return c, errors.New("--http-port and --https-port are both 0: enable at least one listener")
-		}
-		if (c.TLSCert == "") != (c.TLSKey == "") {
-			return c, errors.New("--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate")
-		}
-		if c.LogFormat != "text" && c.LogFormat != "json" {
-			return c, fmt.Errorf("--log-format=%q: use text or json", c.LogFormat)
-		}
-		if _, err := parseLevel(c.LogLevel); err != nil {
-			return c, err
-		}
-		if c.ShutdownTimeout < 0 {
-			return c, fmt.Errorf("--shutdown-timeout=%s: must not be negative", c.ShutdownTimeout)
-		}
-		for _, d := range []struct {
-			name string
-			v    time.Duration
-		}{{"backend-timeout", *backendTimeout}, {"backend-idle-timeout", *backendIdle}, {"client-idle-timeout", *clientIdle}} {
-			if d.v <= 0 {
-				return c, fmt.Errorf("--%s=%s: must be positive", d.name, d.v)
-			}
-		}
-		if *maxHeaderBytes < 1024 {
-			return c, fmt.Errorf("--max-header-bytes=%d: must be at least 1024", *maxHeaderBytes)
-		}
-		switch *escapedSlashes {
-		case "reject":
-		case "keep":
-			c.Proxy.KeepEscapedSlashes = true
-		default:
-			return c, fmt.Errorf("--escaped-slashes=%q: use reject or keep", *escapedSlashes)
-		}
-		if *maxClientConns < 0 {
-			return c, fmt.Errorf("--max-connections=%d: must be 0 (derived from the open-files limit) or positive", *maxClientConns)
-		}
-		if *maxConns <= 0 {
-			return c, fmt.Errorf("--max-conns-per-host=%d: must be positive", *maxConns)
-		}
-		if *etcdTimer <= 0 {
-			return c, fmt.Errorf("--etcdtimer=%d: must be a positive number of milliseconds", *etcdTimer)
-		}
-		for _, u := range strings.Split(*etcdURL, ",") {
-			if u = strings.TrimSpace(u); u != "" {
-				c.Discovery.Endpoints = append(c.Discovery.Endpoints, u)
-			}
-		}
-		if err := discovery.CheckEndpoints(c.Discovery.Endpoints); err != nil {
-			return c, err
-		}
-		if *etcdPassFile != "" {
-			if c.Discovery.Password != "" {
-				return c, errors.New("--etcdpassword and --etcdpassword-file are both set: give one")
-			}
-			b, err := os.ReadFile(*etcdPassFile)
-			if err != nil {
-				return c, fmt.Errorf("--etcdpassword-file: %w", err)
-			}
-			c.Discovery.Password = strings.TrimRight(string(b), "\r\n")
-		}
-		return c, nil
-	}
+	v := declareFlags(fs)
+	return v.config
 }
 
-// noEnv lists flags never read from the environment: VERSION is too
-// commonly set for other purposes.
-var noEnv = map[string]bool{"version": true}
+// config checks the parsed values beyond their types and assembles the
+// Config.
+func (v flagValues) config() (Config, error) {
+	c := Config{
+		TLSCert: v.string("tls-cert"), TLSKey: v.string("tls-key"),
+		ShutdownTimeout: v.duration("shutdown-timeout"),
+		MaxConnections:  v.int("max-connections"),
+		LogFormat:       v.string("log-format"), LogLevel: v.string("log-level"),
+		Version: v.bool("version"),
+		Proxy: proxy.Options{
+			Timeout: v.duration("backend-timeout"), MaxHeaderBytes: v.int("max-header-bytes"), MaxConnsPerHost: v.int("max-conns-per-host"),
+			BackendIdleTimeout: v.duration("backend-idle-timeout"), ClientIdleTimeout: v.duration("client-idle-timeout"),
+			ClientReadTimeout: v.duration("client-read-timeout"), ClientWriteTimeout: v.duration("client-write-timeout"),
+			KeepEscapedSlashes: v.string("escaped-slashes") == "keep",
+			AccessLog:          v.bool("access-log"),
+		},
+		Discovery: discovery.Options{
+			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
+			Username: v.string("etcdusername"), Password: v.string("etcdpassword"),
+			CACert: v.string("etcdcacert"), Cert: v.string("etcdcert"), Key: v.string("etcdkey"),
+		},
+	}
+	if err := v.checkChoices(); err != nil {
+		return c, err
+	}
+	if err := v.listeners(&c); err != nil {
+		return c, err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, errors.New("--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return c, err
+	}
+	if err := checkLimits(c); err != nil {
+		return c, err
+	}
+	if n := v.int("etcdtimer"); n <= 0 {
+		return c, fmt.Errorf("--etcdtimer=%d: must be a positive number of milliseconds", n)
+	}
+	for _, u := range strings.Split(v.string("etcdurl"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.Discovery.Endpoints = append(c.Discovery.Endpoints, u)
+		}
+	}
+	if err := discovery.CheckEndpoints(c.Discovery.Endpoints); err != nil {
+		return c, err
+	}
+	if file := v.string("etcdpassword-file"); file != "" {
+		if c.Discovery.Password != "" {
+			return c, errors.New("--etcdpassword and --etcdpassword-file are both set: give one")
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return c, fmt.Errorf("--etcdpassword-file: %w", err)
+		}
+		c.Discovery.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	return c, nil
+}
+
+// listeners sets the listen addresses of c from the ports and binds. Port 0
+// disables a listener, and one of HTTP and HTTPS must stay.
+func (v flagValues) listeners(c *Config) error {
+	httpPort, httpsPort, adminPort := v.int("http-port"), v.int("https-port"), v.int("admin-port")
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"http-port", httpPort}, {"https-port", httpsPort}, {"admin-port", adminPort}} {
+		if p.v < 0 || p.v > 65535 {
+			return fmt.Errorf("--%s=%d: a port is 0 (disabled) to 65535", p.name, p.v)
+		}
+	}
+	addr := func(host string, port int) string {
+		if port == 0 {
+			return ""
+		}
+		return net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	bind := v.string("bind")
+	c.HTTPAddr, c.HTTPSAddr, c.AdminAddr = addr(bind, httpPort), addr(bind, httpsPort), addr(v.string("admin-bind"), adminPort)
+	if c.HTTPAddr == "" && c.HTTPSAddr == "" {
+		return errors.New("--http-port and --https-port are both 0: enable at least one listener")
+	}
+	return nil
+}
+
+// checkLimits refuses timeouts and sizes the gateway cannot work with.
+func checkLimits(c Config) error {
+	if c.ShutdownTimeout < 0 {
+		return fmt.Errorf("--shutdown-timeout=%s: must not be negative", c.ShutdownTimeout)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"backend-timeout", c.Proxy.Timeout}, {"backend-idle-timeout", c.Proxy.BackendIdleTimeout}, {"client-idle-timeout", c.Proxy.ClientIdleTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("--%s=%s: must be positive", d.name, d.v)
+		}
+	}
+	if c.Proxy.MaxHeaderBytes < 1024 {
+		return fmt.Errorf("--max-header-bytes=%d: must be at least 1024", c.Proxy.MaxHeaderBytes)
+	}
+	if c.MaxConnections < 0 {
+		return fmt.Errorf("--max-connections=%d: must be 0 (derived from the open-files limit) or positive", c.MaxConnections)
+	}
+	if c.Proxy.MaxConnsPerHost <= 0 {
+		return fmt.Errorf("--max-conns-per-host=%d: must be positive", c.Proxy.MaxConnsPerHost)
+	}
+	return nil
+}
+
+// flagValues holds the value of each flag by name, as flag.FlagSet keeps
+// it: an *int, *time.Duration, *string or *bool, after the setting's type.
+type flagValues map[string]any
+
+// declareFlags declares on fs every setting a flag may set.
+func declareFlags(fs *flag.FlagSet) flagValues {
+	v := flagValues{}
+	for _, s := range settings.All() {
+		if !s.In(settings.Flag) {
+			continue
+		}
+		switch s.Type {
+		case settings.Int:
+			v[s.Name] = fs.Int(s.Name, s.DefaultInt(), s.Help)
+		case settings.Duration:
+			v[s.Name] = fs.Duration(s.Name, s.DefaultDuration(), s.Help)
+		case settings.Bool:
+			v[s.Name] = fs.Bool(s.Name, s.DefaultBool(), s.Help)
+		default:
+			v[s.Name] = fs.String(s.Name, s.Default, s.Help)
+		}
+	}
+	return v
+}
+
+// flagValue returns the parsed value of the flag named name. A name that is
+// not in the table, or a T that is not its type, is a programming error that
+// every test of ParseConfig meets, so it panics.
+func flagValue[T any](v flagValues, name string) T {
+	p, ok := v[name].(*T)
+	if !ok {
+		panic(fmt.Sprintf("gateway: no %T flag --%s in package settings", *new(T), name))
+	}
+	return *p
+}
+
+func (v flagValues) int(name string) int                { return flagValue[int](v, name) }
+func (v flagValues) duration(name string) time.Duration { return flagValue[time.Duration](v, name) }
+func (v flagValues) string(name string) string          { return flagValue[string](v, name) }
+func (v flagValues) bool(name string) bool              { return flagValue[bool](v, name) }
+
+// checkChoices refuses a value of an Enum setting that is not one of its
+// values.
+func (v flagValues) checkChoices() error {
+	for _, s := range settings.All() {
+		if s.Type != settings.Enum || !s.In(settings.Flag) {
+			continue
+		}
+		if val := v.string(s.Name); !slices.Contains(s.Values, val) {
+			return fmt.Errorf("--%s=%q: use %s", s.Name, val, s.Choices())
+		}
+	}
+	return nil
+}
+
+// flagsOnly names the flags the environment does not set, for the usage
+// text: " but --version".
+func flagsOnly() string {
+	var names []string
+	for _, s := range settings.All() {
+		if s.In(settings.Flag) && !s.In(settings.Env) {
+			names = append(names, "--"+s.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " but " + strings.Join(names, ", ")
+}
 
 // envNames are the environment variables that can set a flag, in order of
 // precedence: the flag's own name (as micro-gw's docker images use
@@ -185,34 +242,33 @@ func envNames(flagName string) []string {
 }
 
 // ParseConfig resolves the configuration from, by increasing precedence,
-// the built-in defaults, the project's settings (conf/gateway.conf, embedded
-// at build time), environment variables and command-line arguments.
-// Usage goes to usage; flag.ErrHelp is returned for -h.
-func ParseConfig(settings map[string]string, args []string, lookupEnv func(string) (string, bool), usage io.Writer) (Config, error) {
+// the built-in defaults, the project's settings (conf, from
+// conf/gateway.conf, embedded at build time), environment variables and
+// command-line arguments. Usage goes to usage; flag.ErrHelp is returned for -h.
+func ParseConfig(conf map[string]string, args []string, lookupEnv func(string) (string, bool), usage io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	build := flagSet(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(usage, "Usage: %s [flags]\n\nEvery flag can also be set by an environment variable named like the flag\n(etcdurl, http-port), with _ for - (http_port), or upper-case (HTTP_PORT).\nCommand-line flags win over the environment, which wins over conf/gateway.conf.\n\nFlags:\n", fs.Name())
+		fmt.Fprintf(usage, "Usage: %s [flags]\n\nEvery flag%s can also be set by an environment variable named like the flag\n(etcdurl, http-port), with _ for - (http_port), or upper-case (HTTP_PORT).\nCommand-line flags win over the environment, which wins over conf/gateway.conf.\n\nFlags:\n", fs.Name(), flagsOnly())
 		fs.PrintDefaults()
 	}
 
-	keys := make([]string, 0, len(settings))
-	for k := range settings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if fs.Lookup(k) == nil {
+	for _, k := range slices.Sorted(maps.Keys(conf)) {
+		s, ok := settings.Lookup(k)
+		if !ok || !s.In(settings.Flag) {
 			return Config{}, fmt.Errorf("conf/gateway.conf setting %q is not a gateway flag; see --help for the names", k)
 		}
-		if err := fs.Set(k, settings[k]); err != nil {
-			return Config{}, fmt.Errorf("conf/gateway.conf setting %s=%q: %w", k, settings[k], err)
+		if !s.In(settings.Conf) {
+			return Config{}, fmt.Errorf("conf/gateway.conf setting %s may not be stored in the project: %s", k, s.NoConf)
+		}
+		if err := fs.Set(k, conf[k]); err != nil {
+			return Config{}, fmt.Errorf("conf/gateway.conf setting %s=%q: %w", k, conf[k], err)
 		}
 	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
-		if envErr != nil || noEnv[f.Name] {
+		if envErr != nil || !settings.Named(f.Name).In(settings.Env) {
 			return
 		}
 		for _, name := range envNames(f.Name) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 )
 
 // Definition is an API definition to place in api_definitions/.
@@ -82,7 +84,7 @@ func scaffold(dir, name string, defs []Definition) error {
 		}
 	}
 	files := map[string][]byte{
-		filepath.Join(ConfDir, ConfFile): []byte(ConfTemplate),
+		filepath.Join(ConfDir, ConfFile): []byte(ConfTemplate()),
 		".gitignore":                     []byte("# build output of micro-gw build\n/" + TargetDir + "/\n"),
 		"README.md":                      []byte(readme(name)),
 	}
@@ -97,7 +99,10 @@ func scaffold(dir, name string, defs []Definition) error {
 	return nil
 }
 
+// readme is the README.md that init writes, its ports and values those of
+// package settings.
 func readme(name string) string {
+	def := func(setting string) string { return settings.Named(setting).Default }
 	return "# " + name + `
 
 A micro-gw project. Put OpenAPI 3.x or Swagger 2.0 definitions (YAML or JSON)
@@ -107,10 +112,10 @@ Build one self-contained executable (needs Go on the build machine only):
 
     micro-gw build ` + name + `
 
-Run it (HTTP 9090, HTTPS 9095, admin 127.0.0.1:9091):
+Run it (HTTP ` + def("http-port") + `, HTTPS ` + def("https-port") + `, admin ` + def("admin-bind") + `:` + def("admin-port") + `):
 
     ./` + name + `/target/` + name + `
-    ./` + name + `/target/` + name + ` --etcdurl=http://127.0.0.1:2379 --etcdtimer=10000
+    ./` + name + `/target/` + name + ` --etcdurl=` + settings.Named("etcdurl").Sample() + ` --etcdtimer=` + def("etcdtimer") + `
 
 Endpoints written as ` + "`etcd(<key>, <default_URL>)`" + ` follow the URL stored under
 ` + "`<key>`" + ` in etcd; try it locally with ` + "`micro-gw dev " + name + "`" + `.

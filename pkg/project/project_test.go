@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 )
 
 func TestValidateName(t *testing.T) {
@@ -54,7 +56,8 @@ func TestParseConf(t *testing.T) {
 		{"http-port 8080\n", "gateway.conf:1: \"http-port 8080\" is not a setting; write name = value"},
 		{"\nhttp-prot = 1\n", "gateway.conf:2: unknown setting \"http-prot\""},
 		{"http-port = 1\nhttp-port = 2\n", "gateway.conf:2: http-port is set twice"},
-		{"etcdpassword = x\n", "gateway.conf:1: etcdpassword may not be stored"},
+		{"etcdpassword = x\n", "gateway.conf:1: etcdpassword may not be stored in the project: it would be compiled into the executable; pass --etcdpassword-file"},
+		{"version = true\n", "gateway.conf:1: version may not be stored in the project: "},
 		{"\n\nstrict = yes\n", `gateway.conf:3: strict = "yes"; write strict = true or strict = false`},
 	} {
 		if _, err := ParseConf("gateway.conf", []byte(c.in)); err == nil || !strings.Contains(err.Error(), c.wantErr) {
@@ -63,12 +66,13 @@ func TestParseConf(t *testing.T) {
 	}
 }
 
-// TestConfTemplateParses keeps the commented template in step with Settings:
-// every commented-out line in it, uncommented, is a valid setting.
+// TestConfTemplateParses keeps the commented template in step with package
+// settings: every commented-out line in it, uncommented, is a valid
+// setting, and every setting conf/gateway.conf may hold is shown.
 func TestConfTemplateParses(t *testing.T) {
 	setting := regexp.MustCompile(`^# ([a-z-]+ =.*)$`)
 	var lines []string
-	for _, l := range strings.Split(ConfTemplate, "\n") {
+	for _, l := range strings.Split(ConfTemplate(), "\n") {
 		if m := setting.FindStringSubmatch(l); m != nil {
 			lines = append(lines, m[1])
 		}
@@ -77,14 +81,15 @@ func TestConfTemplateParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range SettingNames() {
+	for _, name := range settings.Names(settings.Conf) {
 		if _, ok := got[name]; !ok {
 			t.Errorf("setting %s is not shown in ConfTemplate", name)
 		}
 	}
 	build, gateway := SplitSettings(got)
-	if len(build) != len(BuildSettings) || len(gateway) != len(Settings) {
-		t.Errorf("SplitSettings: %d build settings, %d gateway settings; want %d and %d", len(build), len(gateway), len(BuildSettings), len(Settings))
+	nBuild := len(settings.Names(settings.Build))
+	if nBuild == 0 || len(build) != nBuild || len(gateway) != len(settings.Names(settings.Conf))-nBuild {
+		t.Errorf("SplitSettings: %d build settings, %d gateway settings; want %d and the rest", len(build), len(gateway), nBuild)
 	}
 }
 

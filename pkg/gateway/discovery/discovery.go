@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 )
 
 // Sources of a key's current URL, as logged and shown in Status.
@@ -34,7 +35,6 @@ const (
 )
 
 const (
-	defaultTimer   = 10 * time.Second
 	defaultStartup = time.Second
 	// callTimeout bounds every background unary call (reads, authentication).
 	callTimeout = 3 * time.Second
@@ -129,7 +129,7 @@ type key struct {
 // each mapped to its default target. It does not contact etcd.
 func New(opts Options, defaults map[string]*endpoint.Target) (*Resolver, error) {
 	if opts.Timer <= 0 {
-		opts.Timer = defaultTimer
+		opts.Timer = time.Duration(settings.Named("etcdtimer").DefaultInt()) * time.Millisecond
 	}
 	if opts.StartupTimeout <= 0 {
 		opts.StartupTimeout = defaultStartup

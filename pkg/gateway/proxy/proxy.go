@@ -14,6 +14,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
@@ -58,25 +59,25 @@ type Options struct {
 
 func (o *Options) setDefaults() {
 	if o.Timeout <= 0 {
-		o.Timeout = defaultTimeout
+		o.Timeout = settings.Named("backend-timeout").DefaultDuration()
 	}
 	if o.MaxHeaderBytes <= 0 {
-		o.MaxHeaderBytes = 16 << 10
+		o.MaxHeaderBytes = settings.Named("max-header-bytes").DefaultInt()
 	}
 	if o.MaxConnsPerHost <= 0 {
-		o.MaxConnsPerHost = 1024
+		o.MaxConnsPerHost = settings.Named("max-conns-per-host").DefaultInt()
 	}
 	if o.BackendIdleTimeout <= 0 {
-		o.BackendIdleTimeout = 90 * time.Second
+		o.BackendIdleTimeout = settings.Named("backend-idle-timeout").DefaultDuration()
 	}
 	if o.ClientIdleTimeout <= 0 {
-		o.ClientIdleTimeout = 90 * time.Second
+		o.ClientIdleTimeout = settings.Named("client-idle-timeout").DefaultDuration()
 	}
 	if o.ClientReadTimeout <= 0 {
-		o.ClientReadTimeout = defaultTimeout
+		o.ClientReadTimeout = settings.Named("client-read-timeout").DefaultDuration()
 	}
 	if o.ClientWriteTimeout <= 0 {
-		o.ClientWriteTimeout = defaultTimeout
+		o.ClientWriteTimeout = settings.Named("client-write-timeout").DefaultDuration()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

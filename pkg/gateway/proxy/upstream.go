@@ -150,6 +150,3 @@ func (c *clients) closeIdle() {
 // streamed body: large enough for few syscalls, small enough to keep memory
 // per connection low.
 const bufferSize = 16 << 10
-
-// defaultTimeout is micro-gw's default backend timeout (timeoutInMillis).
-const defaultTimeout = 60 * time.Second
