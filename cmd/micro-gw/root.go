@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/micro-gw/micro-gw/pkg/codegen"
+	"github.com/micro-gw/micro-gw/pkg/definition"
 )
 
 // Exit codes, mapped in this one place.
@@ -56,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // "micro-gw: " and their count.
 func printError(stderr io.Writer, err error) {
 	msg := err.Error()
-	var d *codegen.Diagnostics
+	var d *definition.Diagnostics
 	if errors.As(err, &d) {
 		for _, l := range d.Lines() {
 			fmt.Fprintln(stderr, l)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	microgw "github.com/micro-gw/micro-gw"
+	"github.com/micro-gw/micro-gw/pkg/definition"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
 	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -39,7 +40,7 @@ type BuildResult struct {
 	Size       int64
 	APIs       int
 	Resources  int
-	Warnings   []Warning
+	Warnings   []definition.Warning
 	Gateway    *spec.Gateway
 	Duration   time.Duration
 }
@@ -74,8 +75,8 @@ func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildRe
 	if _, err := gateway.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
 		return nil, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
 	}
-	res, err := LoadDir(p.DefinitionsPath())
-	var diag *Diagnostics
+	res, err := definition.LoadDir(p.DefinitionsPath())
+	var diag *definition.Diagnostics
 	if errors.As(err, &diag) {
 		diag.Strict = strict
 	}
@@ -83,13 +84,13 @@ func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildRe
 		return nil, err
 	}
 	if strict && len(res.Warnings) > 0 {
-		return nil, &Diagnostics{Warnings: res.Warnings, Strict: true}
+		return nil, &definition.Diagnostics{Warnings: res.Warnings, Strict: true}
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
 	}
 	if n := len(res.Warnings); n > 0 {
-		fmt.Fprintf(out, "%s (micro-gw build --strict refuses warnings)\n", plural(n, "warning"))
+		fmt.Fprintf(out, "%s (micro-gw build --strict refuses warnings)\n", fmt.Sprintf("%d %s", n, map[bool]string{true: "warning", false: "warnings"}[n == 1]))
 	}
 	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
 	step("Loading definitions...", t0, fmt.Sprintf("%d APIs, %d resources", len(res.APIs), res.Resources))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/micro-gw/micro-gw/pkg/definition"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
 	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -23,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden with the genera
 // the output is stable across releases.
 func gatewayFor(t *testing.T, projectName, def string) *spec.Gateway {
 	t.Helper()
-	api, _, err := LoadFile(def)
+	api, _, err := definition.LoadFile(def)
 	if err != nil {
 		t.Fatalf("load %s: %v", def, err)
 	}
@@ -35,7 +36,7 @@ func gatewayFor(t *testing.T, projectName, def string) *spec.Gateway {
 func TestGenerateGolden(t *testing.T) {
 	cases := map[string]struct{ project, def string }{
 		"petstore": {"petstore-project", "../../examples/petstore-project/api_definitions/petstore.yaml"},
-		"hostile":  {"evil\"`*/{{.}}", "testdata/defs/hostile.yaml"},
+		"hostile":  {"evil\"`*/{{.}}", "../definition/testdata/defs/hostile.yaml"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -69,7 +70,7 @@ func TestGenerateGolden(t *testing.T) {
 // TestGeneratedMainCarriesNoDefinitionText checks the template boundary: the
 // only definition-derived value in Go source is the project name, quoted.
 func TestGeneratedMainCarriesNoDefinitionText(t *testing.T) {
-	g := gatewayFor(t, "evil\"`*/{{.}}", "testdata/defs/hostile.yaml")
+	g := gatewayFor(t, "evil\"`*/{{.}}", "../definition/testdata/defs/hostile.yaml")
 	files, err := Generated(g)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestBuildHostile(t *testing.T) {
 	}
 	name := "evil\"`*{{.}}$(touch pwned)"
 	dir := t.TempDir()
-	def, err := os.ReadFile("testdata/defs/hostile.yaml")
+	def, err := os.ReadFile("../definition/testdata/defs/hostile.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestBuildHostile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s --version: %v\n%s", res.Executable, err, out)
 	}
-	api, _, err := LoadFile("testdata/defs/hostile.yaml")
+	api, _, err := definition.LoadFile("../definition/testdata/defs/hostile.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package codegen
+package definition
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micro-gw/micro-gw/pkg/codegen/defgen"
+	"github.com/micro-gw/micro-gw/pkg/definition/defgen"
 )
 
 // work is what ParseDefinition allocates to load data, in allocations and

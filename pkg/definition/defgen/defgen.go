@@ -1,6 +1,6 @@
 // Package defgen writes synthetic API definitions of a chosen size, so that
 // the loader's cost can be measured (and checked to grow linearly) on inputs
-// that are generated, not downloaded: pkg/codegen's scaling test and
+// that are generated, not downloaded: pkg/definition's scaling test and
 // benchmark, and the "build scaling" section of make bench (bench/benchtool).
 package defgen
 

@@ -1,4 +1,4 @@
-package codegen
+package definition
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	yaml "go.yaml.in/yaml/v4"
 
-	"github.com/micro-gw/micro-gw/pkg/codegen/defgen"
+	"github.com/micro-gw/micro-gw/pkg/definition/defgen"
 )
 
 // describe lists every node with its position, style and comments.
