@@ -3,6 +3,7 @@ package definition
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // DefinitionError is a problem in one API definition, located as precisely
@@ -83,4 +84,15 @@ func writePosition(b *strings.Builder, file string, line int, pointer string) {
 		b.WriteString(")")
 	}
 	b.WriteString(": ")
+}
+
+// showPath returns p as written, or quoted when it holds characters that
+// would garble a message.
+func showPath(p string) string {
+	for _, r := range p {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(p)
+		}
+	}
+	return p
 }

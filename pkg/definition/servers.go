@@ -8,6 +8,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	yaml "go.yaml.in/yaml/v4"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -81,6 +82,46 @@ func (p *parser) documentServers(doc *openapi3.T) *spec.Endpoints {
 		p.warn(get(p.root, "servers").key, "API level: %s not an absolute http(s) URL, so not an endpoint; the other servers serve the API", quoteList(skipped, "server"))
 	}
 	return eps
+}
+
+// expandServer substitutes a server's variables with their defaults.
+func expandServer(s *openapi3.Server) string {
+	u := s.URL
+	for name, v := range s.Variables {
+		if v != nil {
+			u = strings.ReplaceAll(u, "{"+name+"}", v.Default)
+		}
+	}
+	return u
+}
+
+// serverEndpoints turns the absolute http(s) servers into production
+// endpoints; skipped lists the URLs that are not absolute http(s) URLs.
+func serverEndpoints(servers openapi3.Servers) (eps *spec.Endpoints, skipped []string) {
+	var urls []spec.EndpointURL
+	seen := map[string]bool{}
+	for _, s := range servers {
+		if s == nil {
+			continue
+		}
+		t, err := endpoint.Parse(expandServer(s))
+		if err != nil {
+			skipped = append(skipped, s.URL)
+			continue
+		}
+		if seen[t.Raw] {
+			continue
+		}
+		seen[t.Raw] = true
+		urls = append(urls, spec.EndpointURL{URL: t.Raw})
+	}
+	switch len(urls) {
+	case 0:
+		return nil, skipped
+	case 1:
+		return &spec.Endpoints{Type: spec.TypeHTTP, URLs: urls}, skipped
+	}
+	return &spec.Endpoints{Type: spec.TypeLoadBalance, URLs: urls}, skipped
 }
 
 // quoteList writes "server \"a\" is" or "servers \"a\", \"b\" are".
