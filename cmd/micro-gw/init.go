@@ -75,7 +75,7 @@ func (ic *initCmd) run(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := definition.ParseDefinition(d.Name, d.Data); err != nil {
+		if _, _, err := definition.Parse(d.Name, d.Data); err != nil {
 			return fmt.Errorf("%s is not a valid definition: %w", src, err)
 		}
 		defs = append(defs, d)

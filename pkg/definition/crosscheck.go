@@ -7,17 +7,17 @@ import (
 )
 
 // crossCheck refuses two APIs with one base path, and two resources with one route.
-func crossCheck(defs []*definition) *Diagnostics {
-	var errs []*DefinitionError
+func crossCheck(defs []*loadedAPI) *Diagnostics {
+	var errs []*Error
 	type origin struct {
-		d *definition
+		d *loadedAPI
 		i int
 	}
-	bases := map[string]*definition{}
+	bases := map[string]*loadedAPI{}
 	routes := map[string]origin{}
 	for _, d := range defs {
 		if prev, ok := bases[d.api.BasePath]; ok {
-			errs = append(errs, &DefinitionError{
+			errs = append(errs, &Error{
 				File: d.file, Line: d.basePathLine, Place: "API level",
 				Msg:  fmt.Sprintf("base path %q is also the base path of %s", d.api.BasePath, prev.file),
 				Hint: "give each API its own x-wso2-basePath",
@@ -40,7 +40,7 @@ func crossCheck(defs []*definition) *Diagnostics {
 			if pl := prev.d.lines[prev.i]; pl > 0 {
 				where += fmt.Sprintf(" (line %d)", pl)
 			}
-			errs = append(errs, &DefinitionError{
+			errs = append(errs, &Error{
 				File: d.file, Line: d.lines[i], Place: r.Method + " " + r.Path,
 				Msg:  fmt.Sprintf("route %s %s is also served by %s %s in %s", r.Method, fullPath(d.api.BasePath, r.Path), pr.Method, fullPath(prev.d.api.BasePath, pr.Path), where),
 				Hint: "each method and path may be served once: remove one, or change a base path",
@@ -56,7 +56,7 @@ func crossCheck(defs []*definition) *Diagnostics {
 // etcdDefaultConflicts warns about an etcd key declared with different
 // default URLs: the gateway uses the first one (spec.Gateway.EtcdDefaults),
 // in the order APIs, API level before operations, production before sandbox.
-func etcdDefaultConflicts(defs []*definition) []Warning {
+func etcdDefaultConflicts(defs []*loadedAPI) []Warning {
 	type first struct {
 		def, file string
 		line      int

@@ -11,10 +11,10 @@ import (
 // Diagnostics is every problem the definitions of a build have, errors and
 // warnings together, as a compiler reports them: one line each, sorted by
 // file and line, and a count at the end. It is the error LoadDir, LoadFile
-// and ParseDefinition return when a definition cannot be built, so that the
+// and Parse return when a definition cannot be built, so that the
 // user fixes everything in one round instead of one problem per build.
 type Diagnostics struct {
-	Errors   []*DefinitionError
+	Errors   []*Error
 	Warnings []Warning
 	// Strict reports that the warnings are refused too (micro-gw build
 	// --strict, or strict = true in conf/gateway.conf).
@@ -26,7 +26,7 @@ func (d *Diagnostics) Error() string {
 	return strings.Join(append(d.Lines(), d.Summary()), "\n")
 }
 
-// Unwrap returns the errors, so that errors.As finds a *DefinitionError.
+// Unwrap returns the errors, so that errors.As finds a *Error.
 func (d *Diagnostics) Unwrap() []error {
 	errs := make([]error, len(d.Errors))
 	for i, e := range d.Errors {
@@ -80,10 +80,10 @@ func (d *Diagnostics) Failed() bool {
 }
 
 // add appends the problems of err: a *Diagnostics is merged, a
-// *DefinitionError added; anything else is wrapped as a problem of file.
+// *Error added; anything else is wrapped as a problem of file.
 func (d *Diagnostics) add(file string, err error) {
 	var diag *Diagnostics
-	var de *DefinitionError
+	var de *Error
 	switch {
 	case err == nil:
 	case errors.As(err, &diag):
@@ -92,7 +92,7 @@ func (d *Diagnostics) add(file string, err error) {
 	case errors.As(err, &de):
 		d.Errors = append(d.Errors, de)
 	default:
-		d.Errors = append(d.Errors, &DefinitionError{File: file, Msg: err.Error(), Err: err})
+		d.Errors = append(d.Errors, &Error{File: file, Msg: err.Error(), Err: err})
 	}
 }
 

@@ -138,7 +138,7 @@ func (p *parser) endpointObject(n *yaml.Node, place string) (*spec.Endpoints, er
 	}
 	// Each bad URL is reported; the first is returned, the others collected.
 	var bad error
-	report := func(e *DefinitionError) {
+	report := func(e *Error) {
 		if bad == nil {
 			bad = e
 		} else {

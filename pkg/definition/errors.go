@@ -6,7 +6,7 @@ import (
 	"unicode"
 )
 
-// DefinitionError is a problem in one API definition, located as precisely
+// Error is a problem in one API definition, located as precisely
 // as the input allows. Its text reads
 //
 //	api_definitions/petstore.yaml:12: GET /pet/{petId}: <what is wrong>; <what to do>
@@ -15,7 +15,7 @@ import (
 // the problem concerns the file as a whole. In a file written on one line
 // (minified JSON) the line says little, so the JSON pointer of the element
 // follows it: "api.json:1 (#/paths/~1pet/get): ...".
-type DefinitionError struct {
+type Error struct {
 	// File names the definition as the user knows it, e.g. "api_definitions/petstore.yaml".
 	File string
 	// Line is 1-based; 0 means unknown.
@@ -33,7 +33,7 @@ type DefinitionError struct {
 	Err error
 }
 
-func (e *DefinitionError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	writePosition(&b, e.File, e.Line, e.Pointer)
 	if e.Place != "" {
@@ -48,7 +48,7 @@ func (e *DefinitionError) Error() string {
 	return b.String()
 }
 
-func (e *DefinitionError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Warning is something the build accepts but the user should know about:
 // a problem that does not change what the gateway does. Strict mode

@@ -34,7 +34,7 @@ components:
       type: object
       x-wso2-production-endpoints: {urls: [http://b]}
 `
-	api, ws, err := ParseDefinition("w.yaml", []byte(def))
+	api, ws, err := Parse("w.yaml", []byte(def))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // operation or component they concern. The functions here find the line
 // and the place ("GET /pet") each names.
 
-// kinError turns a kin-openapi load error into a DefinitionError with the
+// kinError turns a kin-openapi load error into a Error with the
 // line and place the error chain allows to find. A decode error lists every
 // problem with its line: all but the last are collected, the last returned.
 func (p *parser) kinError(err error, what string) error {

@@ -21,7 +21,7 @@ x-wso2-production-endpoints: {urls: ["http://127.0.0.1:8081"]}
 // loadWarnings parses def, which must build, and returns its warnings.
 func loadWarnings(t *testing.T, def string) (*spec.API, []string) {
 	t.Helper()
-	api, ws, err := ParseDefinition("d.yaml", []byte(def))
+	api, ws, err := Parse("d.yaml", []byte(def))
 	if err != nil {
 		t.Fatalf("want a build with warnings, got:\n%v", err)
 	}
@@ -35,7 +35,7 @@ func loadWarnings(t *testing.T, def string) (*spec.API, []string) {
 // loadErrors parses def, which must fail, and returns its diagnostics.
 func loadErrors(t *testing.T, def string) *Diagnostics {
 	t.Helper()
-	_, _, err := ParseDefinition("d.yaml", []byte(def))
+	_, _, err := Parse("d.yaml", []byte(def))
 	var d *Diagnostics
 	if !errors.As(err, &d) {
 		t.Fatalf("want *Diagnostics, got %T %v", err, err)

@@ -53,14 +53,14 @@ func LoadDir(dir string) (*Result, error) {
 		if len(others) > 0 {
 			msg += "; ignored: " + strings.Join(others, ", ")
 		}
-		return nil, &DefinitionError{
+		return nil, &Error{
 			File: shown + "/",
 			Msg:  msg,
 			Hint: "add an OpenAPI 3 or Swagger 2.0 definition there (micro-gw init -a <file|URL> copies one in)",
 		}
 	}
 
-	var defs []*definition
+	var defs []*loadedAPI
 	diag := &Diagnostics{}
 	for _, name := range names {
 		file := path.Join(shown, name)
@@ -117,17 +117,17 @@ func LoadFile(path string) (*spec.API, []Warning, error) {
 	return &d.api, d.warnings, nil
 }
 
-// ParseDefinition checks one definition held in memory; name (a file name
+// Parse checks one definition held in memory; name (a file name
 // or a URL) is used in messages and, by its last element, as the API's File.
-func ParseDefinition(name string, data []byte) (*spec.API, []Warning, error) {
-	d, err := parse(name, path.Base(name), data)
+func Parse(name string, data []byte) (*spec.API, []Warning, error) {
+	d, err := loadBytes(name, path.Base(name), data)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &d.api, d.warnings, nil
 }
 
-func loadFile(file, shown string) (*definition, error) {
+func loadFile(file, shown string) (*loadedAPI, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		cause := err
@@ -135,12 +135,12 @@ func loadFile(file, shown string) (*definition, error) {
 		if errors.As(err, &pe) {
 			cause = pe.Err
 		}
-		return nil, &Diagnostics{Errors: []*DefinitionError{{
+		return nil, &Diagnostics{Errors: []*Error{{
 			File: shown,
 			Msg:  "cannot read the file: " + cause.Error(),
 			Hint: "check that it exists and that you may read it",
 			Err:  err,
 		}}}
 	}
-	return parse(shown, filepath.Base(file), data)
+	return loadBytes(shown, filepath.Base(file), data)
 }

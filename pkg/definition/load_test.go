@@ -194,9 +194,9 @@ func TestLoadFileErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("loaded %+v, want an error", api)
 			}
-			var de *DefinitionError
+			var de *Error
 			if !errors.As(err, &de) {
-				t.Fatalf("error %T %v is not a *DefinitionError", err, err)
+				t.Fatalf("error %T %v is not a *Error", err, err)
 			}
 			if de.File != path || de.Line != tt.line {
 				t.Errorf("located at %s:%d, want %s:%d", de.File, de.Line, path, tt.line)
@@ -342,16 +342,16 @@ func TestHostile(t *testing.T) {
 	wantWarnings(t, warnings, "testdata/defs/hostile.yaml:25: unknown extension x-wso2-\"`*/{{evil}} is ignored")
 }
 
-func TestParseDefinitionNamesURL(t *testing.T) {
+func TestParseNamesURL(t *testing.T) {
 	data, err := os.ReadFile("testdata/defs/good/plain.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, _, err := ParseDefinition("https://example.com/specs/plain.json", data)
+	api, _, err := Parse("https://example.com/specs/plain.json", data)
 	if err != nil || api.File != "plain.json" {
 		t.Fatalf("api %+v, err %v", api, err)
 	}
-	_, _, err = ParseDefinition("https://example.com/specs/bad.yaml", []byte("openapi: 3.0.3\ninfo: [\n"))
+	_, _, err = Parse("https://example.com/specs/bad.yaml", []byte("openapi: 3.0.3\ninfo: [\n"))
 	if err == nil || !strings.HasPrefix(err.Error(), "https://example.com/specs/bad.yaml:") {
 		t.Errorf("error %v does not name the URL", err)
 	}

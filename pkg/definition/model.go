@@ -15,10 +15,10 @@ import (
 // methods are the HTTP methods a resource may have, in the order resources are sorted.
 var methods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 
-// build turns a validated document into the route model. Each part that
+// model turns a validated document into the route model (spec.API). Each part that
 // fails is recorded and the others are still read.
-func (p *parser) build(doc *openapi3.T, apiFile string) *definition {
-	d := &definition{file: p.file, api: spec.API{File: apiFile}}
+func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
+	d := &loadedAPI{file: p.file, api: spec.API{File: apiFile}}
 	if doc.Info != nil {
 		d.api.Title, d.api.Version = doc.Info.Title, doc.Info.Version
 	}
@@ -108,7 +108,7 @@ func (p *parser) build(doc *openapi3.T, apiFile string) *definition {
 // checkProduction refuses operations no production endpoint serves: each
 // one, or only the first when none has one (the API has no endpoint at
 // all). An operation whose own endpoint extension failed was reported then.
-func (p *parser) checkProduction(d *definition, anyExt bool, ownExt map[int]bool) {
+func (p *parser) checkProduction(d *loadedAPI, anyExt bool, ownExt map[int]bool) {
 	if d.api.Production != nil || get(p.root, extProduction).key != nil {
 		return // served, or the API-level extension failed and was reported
 	}

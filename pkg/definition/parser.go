@@ -14,8 +14,8 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
-// definition is one loaded API with what the cross-check needs to point at lines.
-type definition struct {
+// loadedAPI is one loaded API with what the cross-check needs to point at lines.
+type loadedAPI struct {
 	file     string
 	api      spec.API
 	warnings []Warning
@@ -42,7 +42,7 @@ type parser struct {
 	warnings []Warning
 	// errs are the errors found so far. Loading goes on past each one that
 	// leaves the rest readable, so that one build reports them all.
-	errs []*DefinitionError
+	errs []*Error
 	// etcdLines holds the first line of each etcd(key, default) pair.
 	etcdLines map[[2]string]int
 	// badPaths are the paths checkPaths refused; they get no resources.
@@ -59,9 +59,9 @@ type parser struct {
 }
 
 // fail returns an error located at node at (nil: the whole file).
-func (p *parser) fail(at *yaml.Node, place, msg, hint string) *DefinitionError {
+func (p *parser) fail(at *yaml.Node, place, msg, hint string) *Error {
 	line, col, ptr := p.position(at)
-	return &DefinitionError{File: p.file, Line: line, col: col, Pointer: ptr, Place: place, Msg: msg, Hint: hint}
+	return &Error{File: p.file, Line: line, col: col, Pointer: ptr, Place: place, Msg: msg, Hint: hint}
 }
 
 // warn records a warning located at node at (nil: the whole file).
@@ -70,22 +70,22 @@ func (p *parser) warn(at *yaml.Node, format string, args ...any) {
 	p.warnings = append(p.warnings, Warning{File: p.file, Line: line, col: col, Pointer: ptr, Msg: fmt.Sprintf(format, args...)})
 }
 
-// collect records err, a *DefinitionError or nil, and lets loading go on.
+// collect records err, a *Error or nil, and lets loading go on.
 func (p *parser) collect(err error) {
-	var de *DefinitionError
+	var de *Error
 	if errors.As(err, &de) {
 		p.errs = append(p.errs, de)
 	} else if err != nil {
-		p.errs = append(p.errs, &DefinitionError{File: p.file, Msg: err.Error(), Err: err})
+		p.errs = append(p.errs, &Error{File: p.file, Msg: err.Error(), Err: err})
 	}
 }
 
 const hintNotOpenAPI = `an API definition starts with "openapi: 3.0.3" (or 3.1.x), or "swagger: \"2.0\"", followed by info and paths`
 
-// parse loads one definition. The definition comes back even with errors
-// when its routes are known (definition.routable); the error is then a
+// loadBytes loads one definition. It comes back even with errors
+// when its routes are known (loadedAPI.routable); the error is then a
 // *Diagnostics with every error and warning of the file.
-func parse(file, apiFile string, data []byte) (*definition, error) {
+func loadBytes(file, apiFile string, data []byte) (*loadedAPI, error) {
 	p := &parser{file: file, etcdLines: map[[2]string]int{}, badPaths: map[string]bool{}, neutralized: map[[2]int]bool{}}
 	d := p.load(apiFile, data)
 	sortWarnings(p.warnings)
@@ -98,9 +98,9 @@ func parse(file, apiFile string, data []byte) (*definition, error) {
 	return d, &Diagnostics{Errors: p.errs, Warnings: p.warnings}
 }
 
-// load runs the steps of parse; it returns nil when a step leaves nothing
+// load runs the steps of loadBytes; it returns nil when a step leaves nothing
 // to go on with.
-func (p *parser) load(apiFile string, data []byte) *definition {
+func (p *parser) load(apiFile string, data []byte) *loadedAPI {
 	if len(bytes.TrimSpace(data)) == 0 {
 		p.collect(p.fail(nil, "", "the file is empty", hintNotOpenAPI))
 		return nil
@@ -133,10 +133,10 @@ func (p *parser) load(apiFile string, data []byte) *definition {
 		p.collect(err)
 		return nil
 	}
-	d := p.build(doc3, apiFile)
+	d := p.model(doc3, apiFile)
 	if d != nil && len(p.errs) == 0 {
 		// The safety net, for what the loader's own checks missed.
-		if err := checkRouteTable([]*definition{d}); err != nil {
+		if err := checkRouteTable([]*loadedAPI{d}); err != nil {
 			p.collect(err)
 		}
 	}

@@ -69,7 +69,7 @@ func sharesMethod(paths []string, byPath map[string][]string) bool {
 // duplicateRoutes refuses two operations of the definition on one route:
 // the same method on paths that differ only in parameter names. crossCheck
 // does the same across definitions.
-func (p *parser) duplicateRoutes(d *definition) {
+func (p *parser) duplicateRoutes(d *loadedAPI) {
 	first := map[string]int{}
 	for i, r := range d.api.Resources {
 		k := routeKey("/", r.Path, r.Method)

@@ -165,7 +165,7 @@ components:
       default: many
 `
 	// A default of the wrong type is a warning (it does not change routing).
-	_, warnings, err := ParseDefinition("chain.yaml", []byte(src))
+	_, warnings, err := Parse("chain.yaml", []byte(src))
 	if err != nil {
 		t.Fatalf("err = %v, want warnings only", err)
 	}
@@ -183,7 +183,7 @@ components:
 	// reported where the chain ends, not where it starts.
 	broken := strings.Replace(src, `S2: {type: object`, `S2: {$ref: "#/components/schemas/Missing"}
     S3: {type: object`, 1)
-	_, warnings, err = ParseDefinition("chain.yaml", []byte(broken))
+	_, warnings, err = Parse("chain.yaml", []byte(broken))
 	if err != nil {
 		t.Fatalf("err = %v, want a warning for the missing schema", err)
 	}

@@ -14,7 +14,7 @@ import (
 // always starts: the loader's checks (checkPath, crossCheck) give the better
 // messages, this one catches whatever they miss. The failing resource is
 // found by building the table again from a growing prefix of the resources.
-func checkRouteTable(defs []*definition) error {
+func checkRouteTable(defs []*loadedAPI) error {
 	total := 0
 	for _, d := range defs {
 		total += len(d.api.Resources)
@@ -39,7 +39,7 @@ func checkRouteTable(defs []*definition) error {
 	}
 	d, i := resourceAt(defs, hi-1)
 	r := d.api.Resources[i]
-	return &DefinitionError{
+	return &Error{
 		File: d.file, Line: d.lines[i], Place: r.Method + " " + showPath(r.Path),
 		Msg:  "the gateway could not route it: " + err.Error(),
 		Hint: "change the path so that it differs from the other routes and holds only well-formed {name} parameters separated by fixed text",
@@ -49,7 +49,7 @@ func checkRouteTable(defs []*definition) error {
 
 // buildRouteTable runs proxy.New over the first n resources of defs, in
 // order, with every endpoint bound to its (default) URL as written.
-func buildRouteTable(defs []*definition, n int) error {
+func buildRouteTable(defs []*loadedAPI, n int) error {
 	g := &spec.Gateway{}
 	for _, d := range defs {
 		api := d.api
@@ -78,7 +78,7 @@ func staticBinding(u spec.EndpointURL) (*endpoint.Binding, error) {
 
 // resourceAt returns the definition and index of the n-th resource of defs,
 // counting from 0 in order.
-func resourceAt(defs []*definition, n int) (*definition, int) {
+func resourceAt(defs []*loadedAPI, n int) (*loadedAPI, int) {
 	for _, d := range defs {
 		if n < len(d.api.Resources) {
 			return d, n

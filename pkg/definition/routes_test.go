@@ -10,8 +10,8 @@ import (
 
 // def is a loaded definition with one GET resource per path, on lines 10,
 // 11, ..., as the loader would hand it to the cross-checks.
-func def(file, basePath string, paths ...string) *definition {
-	d := &definition{file: file, api: spec.API{File: file, Title: file, BasePath: basePath,
+func def(file, basePath string, paths ...string) *loadedAPI {
+	d := &loadedAPI{file: file, api: spec.API{File: file, Title: file, BasePath: basePath,
 		Production: &spec.Endpoints{Type: spec.TypeHTTP, URLs: []spec.EndpointURL{{URL: "http://127.0.0.1:9/v1"}}}}}
 	for i, p := range paths {
 		d.api.Resources = append(d.api.Resources, spec.Resource{Path: p, Method: "GET"})
@@ -28,13 +28,13 @@ func def(file, basePath string, paths ...string) *definition {
 func TestRouteTableCheckedWithRuntimeRouter(t *testing.T) {
 	tests := []struct {
 		name string
-		defs []*definition
+		defs []*loadedAPI
 		want string // the error text; "" for none
 	}{
-		{"accepted", []*definition{def("a.yaml", "/a", "/x/{id}", "/x/{id}.json", "/"), def("b.yaml", "/", "/b/{x}-{y}")}, ""},
-		{"adjacent parameters", []*definition{def("a.yaml", "/a", "/ok", "/x/{a}{b}", "/z")},
+		{"accepted", []*loadedAPI{def("a.yaml", "/a", "/x/{id}", "/x/{id}.json", "/"), def("b.yaml", "/", "/b/{x}-{y}")}, ""},
+		{"adjacent parameters", []*loadedAPI{def("a.yaml", "/a", "/ok", "/x/{a}{b}", "/z")},
 			`a.yaml:11: GET /x/{a}{b}: the gateway could not route it: build route table: route GET "/a/x/{a}{b}": segment "{a}{b}" has two parameters with nothing between them; change the path`},
-		{"same route across base paths", []*definition{def("a.yaml", "/", "/one", "/shop"), def("b.yaml", "/shop", "/")},
+		{"same route across base paths", []*loadedAPI{def("a.yaml", "/", "/one", "/shop"), def("b.yaml", "/shop", "/")},
 			`b.yaml:10: GET /: the gateway could not route it: build route table: route GET "/shop" duplicates GET "/shop"; change the path`},
 	}
 	for _, tt := range tests {
@@ -46,9 +46,9 @@ func TestRouteTableCheckedWithRuntimeRouter(t *testing.T) {
 				}
 				return
 			}
-			var de *DefinitionError
+			var de *Error
 			if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), tt.want) {
-				t.Fatalf("error %v\nwant a *DefinitionError starting with\n%s", err, tt.want)
+				t.Fatalf("error %v\nwant a *Error starting with\n%s", err, tt.want)
 			}
 		})
 	}
@@ -87,30 +87,30 @@ func FuzzLoaderRoutesStartGateway(f *testing.F) {
 		}
 		for _, p := range []string{pathA, pathB} {
 			if msg, _ := checkPath(p, true); msg != "" {
-				if err := checkRouteTable([]*definition{def("a.yaml", "/", p)}); err == nil && strings.HasPrefix(msg, "has ") {
+				if err := checkRouteTable([]*loadedAPI{def("a.yaml", "/", p)}); err == nil && strings.HasPrefix(msg, "has ") {
 					// Stricter than the router about braces is a bug too:
 					// the build would refuse a route the gateway serves.
 					t.Errorf("checkPath(%q) refuses it (%s) but the router accepts it", p, msg)
 				}
 				return
 			}
-			if err := checkRouteTable([]*definition{def("a.yaml", baseA, p)}); err != nil {
+			if err := checkRouteTable([]*loadedAPI{def("a.yaml", baseA, p)}); err != nil {
 				t.Fatalf("the loader accepts %q under %q, the router does not: %v", p, baseA, err)
 			}
 		}
-		var defs []*definition
+		var defs []*loadedAPI
 		var loader error
 		if baseA == baseB {
 			if pathA == pathB {
 				return // one path key, one resource
 			}
-			defs = []*definition{def("a.yaml", baseA, pathA, pathB)}
+			defs = []*loadedAPI{def("a.yaml", baseA, pathA, pathB)}
 			// Within one file, duplicateRoutes compares the same keys.
 			if routeKey("/", pathA, "GET") == routeKey("/", pathB, "GET") {
 				loader = errors.New("duplicate route in one file")
 			}
 		} else {
-			defs = []*definition{def("a.yaml", baseA, pathA), def("b.yaml", baseB, pathB)}
+			defs = []*loadedAPI{def("a.yaml", baseA, pathA), def("b.yaml", baseB, pathB)}
 			if cc := crossCheck(defs); cc != nil {
 				loader = cc
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/definition/defgen"
 )
 
-// work is what ParseDefinition allocates to load data, in allocations and
+// work is what Parse allocates to load data, in allocations and
 // bytes: a measure of its work that, unlike time, does not depend on the
 // machine or its load.
 type work struct{ allocs, bytes uint64 }
@@ -18,7 +18,7 @@ func workOf(t *testing.T, data []byte) work {
 	t.Helper()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	api, _, err := ParseDefinition("gen.json", data)
+	api, _, err := Parse("gen.json", data)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
@@ -85,9 +85,9 @@ func barePaths(n int) []byte {
 	return []byte(b.String())
 }
 
-// BenchmarkParseDefinition loads generated definitions of growing size; the
+// BenchmarkParse loads generated definitions of growing size; the
 // time and bytes per op should grow linearly with ops and chain.
-func BenchmarkParseDefinition(b *testing.B) {
+func BenchmarkParse(b *testing.B) {
 	cases := []defgen.Options{
 		{Ops: 1000, Props: 1}, {Ops: 10000, Props: 1}, {Ops: 10000, Props: 1, Swagger: true},
 		{Ops: 460, Props: 53}, {Chain: 1000}, {Chain: 10000},
@@ -99,7 +99,7 @@ func BenchmarkParseDefinition(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := ParseDefinition("gen.json", data); err != nil {
+				if _, _, err := Parse("gen.json", data); err != nil {
 					b.Fatal(err)
 				}
 			}
