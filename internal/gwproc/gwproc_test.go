@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/micro-gw/micro-gw/pkg/codegen"
 	"github.com/micro-gw/micro-gw/pkg/project"
 )
 
@@ -64,7 +63,7 @@ paths:
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := codegen.Build(context.Background(), p, codegen.BuildOptions{})
+	exe, err := Build(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +84,7 @@ paths:
 	}
 	defer func() { pickPorts = freePorts }()
 
-	gw, err := Start(context.Background(), res.Executable, Options{})
+	gw, err := Start(context.Background(), exe, Options{})
 	if err != nil {
 		t.Fatalf("Start with the first HTTP port taken: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -13,8 +12,6 @@ import (
 	"testing"
 
 	"github.com/micro-gw/micro-gw/pkg/definition"
-	"github.com/micro-gw/micro-gw/pkg/gateway"
-	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -88,24 +85,20 @@ func TestGeneratedMainCarriesNoDefinitionText(t *testing.T) {
 	}
 }
 
-// TestBuildHostile compiles a hostile definition and a hostile project name
-// into a real executable and runs it: the values come back as data, exactly,
-// and nothing in them ran.
-func TestBuildHostile(t *testing.T) {
+// TestCompileHostile compiles a hostile definition and a hostile project
+// name into a real executable and runs it: the values come back as data,
+// exactly, and nothing in them ran.
+func TestCompileHostile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles a gateway")
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
 	}
 	name := "evil\"`*{{.}}$(touch pwned)"
 	dir := t.TempDir()
-	def, err := os.ReadFile("../definition/testdata/defs/hostile.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := project.Create(dir, name, project.CreateOptions{Definitions: []project.Definition{{Name: "hostile.yaml", Data: def}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Build(context.Background(), p, BuildOptions{})
+	g := gatewayFor(t, name, "../definition/testdata/defs/hostile.yaml")
+	res, err := Compile(context.Background(), Input{Gateway: g, GenDir: filepath.Join(dir, "gen"), Exe: filepath.Join(dir, name)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +106,7 @@ func TestBuildHostile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s --version: %v\n%s", res.Executable, err, out)
 	}
-	api, _, err := definition.LoadFile("../definition/testdata/defs/hostile.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"project: " + name, api.BasePath} {
+	for _, want := range []string{"project: " + name, g.APIs[0].BasePath} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("--version output lacks %q:\n%s", want, out)
 		}
@@ -125,24 +114,6 @@ func TestBuildHostile(t *testing.T) {
 	for _, p := range []string{filepath.Join(dir, "pwned"), "pwned"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s exists: something in the definition ran", p)
-		}
-	}
-}
-
-// TestConfSettingsAreRuntimeFlags keeps conf/gateway.conf's names in step
-// with the runtime's flags: each one is accepted with its default value.
-func TestConfSettingsAreRuntimeFlags(t *testing.T) {
-	samples := map[string]string{"http-port": "1", "https-port": "0", "admin-port": "0", "access-log": "true",
-		"shutdown-timeout": "1s", "backend-timeout": "1s", "backend-idle-timeout": "1s", "client-idle-timeout": "1s", "client-read-timeout": "1s", "client-write-timeout": "1s",
-		"max-header-bytes": "8192", "max-conns-per-host": "10", "max-connections": "100", "escaped-slashes": "keep", "etcdtimer": "1000", "log-format": "json", "log-level": "debug"}
-	noEnv := func(string) (string, bool) { return "", false }
-	for name := range project.Settings {
-		v, ok := samples[name]
-		if !ok {
-			v = ""
-		}
-		if _, err := gateway.ParseConfig(map[string]string{name: v}, nil, noEnv, io.Discard); err != nil {
-			t.Errorf("conf setting %s=%q: %v", name, v, err)
 		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package spec is the route model shared by the build side and the runtime.
 //
-// pkg/codegen turns API definitions into a Gateway value; the generated
-// program embeds it as JSON (data, never code) and pkg/gateway serves it.
+// pkg/definition turns API definitions into a Gateway value, pkg/codegen
+// compiles it into a program that embeds it as JSON (data, never code), and
+// pkg/gateway serves it.
 // Everything here is plain data with JSON tags so that the encoding is the
 // contract between the two halves.
 package spec

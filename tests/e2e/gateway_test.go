@@ -23,7 +23,6 @@ import (
 	"github.com/micro-gw/micro-gw/internal/devetcd"
 	"github.com/micro-gw/micro-gw/internal/gwproc"
 	"github.com/micro-gw/micro-gw/internal/loopback"
-	"github.com/micro-gw/micro-gw/pkg/codegen"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/project"
@@ -54,11 +53,11 @@ func buildExample(t *testing.T, defaultURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := codegen.Build(context.Background(), p, codegen.BuildOptions{})
+	exe, err := gwproc.Build(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Executable
+	return exe
 }
 
 type backend struct {

@@ -3,7 +3,6 @@ package codegen
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"go/version"
 	"io"
@@ -15,93 +14,68 @@ import (
 	"time"
 
 	microgw "github.com/micro-gw/micro-gw"
-	"github.com/micro-gw/micro-gw/pkg/definition"
-	"github.com/micro-gw/micro-gw/pkg/gateway"
-	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
-// BuildOptions controls Build's output.
-type BuildOptions struct {
-	// Out receives progress lines and warnings; nil means io.Discard.
-	Out io.Writer
-	// Quiet prints nothing but errors (which are returned, not printed).
-	Quiet bool
-	// Verbose also shows the go command and its output.
-	Verbose bool
-	// Strict refuses definitions with warnings (strict = true in
-	// conf/gateway.conf does the same).
-	Strict bool
+// Input is what Compile turns into an executable: values, not a project
+// folder, so that any caller can compile a model it holds.
+type Input struct {
+	// Gateway is the model the executable serves, with the project name,
+	// the micro-gw version and the settings it starts with.
+	Gateway *spec.Gateway
+	// GenDir receives the generated module; whatever it held is replaced.
+	GenDir string
+	// Exe is the executable to write. It is replaced only by a build that
+	// succeeded and runs.
+	Exe string
 }
 
-// BuildResult describes a successful build.
-type BuildResult struct {
+// Step names a step of Compile, for Options.Progress.
+type Step string
+
+// The steps of Compile, in order.
+const (
+	// StepGenerate writes the generated sources and the embedded runtime into Input.GenDir.
+	StepGenerate Step = "generate"
+	// StepCompile runs go build and checks that the executable runs.
+	StepCompile Step = "compile"
+)
+
+// Options controls how Compile reports what it does.
+type Options struct {
+	// Verbose writes the go command and its output to Log.
+	Verbose bool
+	// Log receives what Verbose shows; nil discards it.
+	Log io.Writer
+	// Progress, when set, is called as each step ends, with how long it took.
+	Progress func(step Step, took time.Duration)
+}
+
+// Result describes the executable Compile wrote.
+type Result struct {
 	Executable string
 	Size       int64
-	APIs       int
-	Resources  int
-	Warnings   []definition.Warning
-	Gateway    *spec.Gateway
-	Duration   time.Duration
 }
 
-// Build loads the project's definitions, generates the gateway's sources into
-// target/gen and compiles them into target/<project>. Bad input is reported
-// before anything is written; a failed compile leaves the previous executable
-// untouched and no partial one.
-func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildResult, error) {
-	start := time.Now()
-	out := opts.Out
-	if out == nil || opts.Quiet {
-		out = io.Discard
+// Compile generates the gateway's sources for in.Gateway into in.GenDir and
+// compiles them into in.Exe. A failed compile leaves the previous
+// executable untouched and no partial one.
+func Compile(ctx context.Context, in Input, opts Options) (*Result, error) {
+	if opts.Log == nil {
+		opts.Log = io.Discard
 	}
-	step := func(what string, t0 time.Time, detail string) {
-		if detail != "" {
-			detail = ", " + detail
+	progress := func(s Step, t0 time.Time) {
+		if opts.Progress != nil {
+			opts.Progress(s, time.Since(t0))
 		}
-		fmt.Fprintf(out, "%-26s done (%s%s)\n", what, roundDur(time.Since(t0)), detail)
 	}
-
-	t0 := time.Now()
-	conf, err := p.ReadConf()
-	if err != nil {
-		return nil, err
-	}
-	buildConf, settings := project.SplitSettings(conf)
-	strict := opts.Strict || buildConf["strict"] == "true"
-	// The values must also be ones the runtime accepts; check them now
-	// rather than when the executable starts.
-	noEnv := func(string) (string, bool) { return "", false }
-	if _, err := gateway.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
-		return nil, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
-	}
-	res, err := definition.LoadDir(p.DefinitionsPath())
-	var diag *definition.Diagnostics
-	if errors.As(err, &diag) {
-		diag.Strict = strict
-	}
-	if err != nil {
-		return nil, err
-	}
-	if strict && len(res.Warnings) > 0 {
-		return nil, &definition.Diagnostics{Warnings: res.Warnings, Strict: true}
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(out, "warning: %s\n", w)
-	}
-	if n := len(res.Warnings); n > 0 {
-		fmt.Fprintf(out, "%s (micro-gw build --strict refuses warnings)\n", fmt.Sprintf("%d %s", n, map[bool]string{true: "warning", false: "warnings"}[n == 1]))
-	}
-	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
-	step("Loading definitions...", t0, fmt.Sprintf("%d APIs, %d resources", len(res.APIs), res.Resources))
-
 	goBin, err := findGo(ctx)
 	if err != nil {
 		return nil, err
 	}
 
-	t0 = time.Now()
-	files, err := Generated(g)
+	t0 := time.Now()
+	files, err := Generated(in.Gateway)
 	if err != nil {
 		return nil, err
 	}
@@ -112,28 +86,21 @@ func Build(ctx context.Context, p *project.Project, opts BuildOptions) (*BuildRe
 	for k, v := range mod {
 		files[k] = v
 	}
-	if err := writeTree(p.GenPath(), files); err != nil {
+	if err := writeTree(in.GenDir, files); err != nil {
 		return nil, err
 	}
-	step("Generating sources...", t0, filepath.Join(project.TargetDir, project.GenDir))
+	progress(StepGenerate, t0)
 
 	t0 = time.Now()
-	exe := p.ExecutablePath()
-	if err := compile(ctx, goBin, p.GenPath(), exe, opts, out); err != nil {
+	if err := compile(ctx, goBin, in.GenDir, in.Exe, opts); err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(exe)
+	fi, err := os.Stat(in.Exe)
 	if err != nil {
 		return nil, err
 	}
-	step("Compiling...", t0, "")
-
-	total := time.Since(start)
-	fmt.Fprintf(out, "\nBUILD SUCCESSFUL\nTarget: %s (%.1f MB, %s)\n", exe, float64(fi.Size())/(1<<20), roundDur(total))
-	return &BuildResult{
-		Executable: exe, Size: fi.Size(), APIs: len(res.APIs), Resources: res.Resources,
-		Warnings: res.Warnings, Gateway: g, Duration: total,
-	}, nil
+	progress(StepCompile, t0)
+	return &Result{Executable: in.Exe, Size: fi.Size()}, nil
 }
 
 // requiredGo is the go directive of the embedded go.mod: the oldest Go that
@@ -195,7 +162,7 @@ func writeTree(dir string, files map[string][]byte) error {
 
 // compile runs go build into a temporary file beside exe and renames it into
 // place only when the build succeeded and the result runs.
-func compile(ctx context.Context, goBin, modDir, exe string, opts BuildOptions, out io.Writer) error {
+func compile(ctx context.Context, goBin, modDir, exe string, opts Options) error {
 	tmp, err := os.CreateTemp(filepath.Dir(exe), "."+filepath.Base(exe)+".build-*")
 	if err != nil {
 		return fmt.Errorf("create output in %s: %w", filepath.Dir(exe), err)
@@ -211,9 +178,9 @@ func compile(ctx context.Context, goBin, modDir, exe string, opts BuildOptions, 
 	cmd.WaitDelay = 5 * time.Second
 	var buf bytes.Buffer
 	if opts.Verbose {
-		fmt.Fprintf(out, "$ cd %s && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly %s %s\n", modDir, goBin, strings.Join(quoteArgs(args), " "))
-		cmd.Stdout = io.MultiWriter(&buf, out)
-		cmd.Stderr = io.MultiWriter(&buf, out)
+		fmt.Fprintf(opts.Log, "$ cd %s && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly %s %s\n", modDir, goBin, strings.Join(quoteArgs(args), " "))
+		cmd.Stdout = io.MultiWriter(&buf, opts.Log)
+		cmd.Stderr = io.MultiWriter(&buf, opts.Log)
 	} else {
 		cmd.Stdout, cmd.Stderr = &buf, &buf
 	}
@@ -246,12 +213,6 @@ func (e *GoBuildError) Error() string {
 
 func (e *GoBuildError) Unwrap() error { return e.Err }
 
-// IsGoBuildError reports whether err is a failed go build.
-func IsGoBuildError(err error) bool {
-	var g *GoBuildError
-	return errors.As(err, &g)
-}
-
 func quoteArgs(args []string) []string {
 	q := make([]string, len(args))
 	for i, a := range args {
@@ -261,11 +222,4 @@ func quoteArgs(args []string) []string {
 		q[i] = a
 	}
 	return q
-}
-
-func roundDur(d time.Duration) time.Duration {
-	if d < time.Second {
-		return d.Round(time.Millisecond)
-	}
-	return d.Round(10 * time.Millisecond)
 }
