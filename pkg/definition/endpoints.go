@@ -13,24 +13,32 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
-// namedEndpoints reads the top-level x-wso2-endpoints list. An entry that
-// fails is recorded as defined but empty (nil), so that references to it
-// do not also report it missing.
-func (p *parser) namedEndpoints() {
-	p.named = map[string]*spec.Endpoints{}
-	e := get(p.root, extEndpoints)
+// namedEndpoints returns the entries of the top-level x-wso2-endpoints list
+// by name, reading them the first time. An entry that fails is recorded as
+// defined but empty (nil), so that references to it do not also report it
+// missing.
+func (p *parser) namedEndpoints() map[string]*spec.Endpoints {
+	if p.named == nil {
+		p.named = map[string]*spec.Endpoints{}
+		p.readNamedEndpoints(get(p.root, extEndpoints))
+	}
+	return p.named
+}
+
+// readNamedEndpoints reads the x-wso2-endpoints list e into p.named.
+func (p *parser) readNamedEndpoints(e pair) {
 	if e.key == nil {
 		return
 	}
 	const hint = "write x-wso2-endpoints as a list of named entries: [{myBackend: {urls: [https://host/v1]}}]"
 	if e.val.Kind != yaml.SequenceNode {
-		p.collect(p.fail(e.key, "API level", extEndpoints+" must be a list, got "+kindName(e.val), hint))
+		p.collect(p.fail(e.key, apiLevel, extEndpoints+" must be a list, got "+kindName(e.val), hint))
 		return
 	}
 	for _, item := range e.val.Content {
 		item = deref(item)
 		if item.Kind != yaml.MappingNode {
-			p.collect(p.fail(item, "API level", "an entry of "+extEndpoints+" must be an object {<name>: {urls: [...]}}, got "+kindName(item), hint))
+			p.collect(p.fail(item, apiLevel, "an entry of "+extEndpoints+" must be an object {<name>: {urls: [...]}}, got "+kindName(item), hint))
 			continue
 		}
 		for _, kv := range pairs(item) {
@@ -60,12 +68,10 @@ func (p *parser) namedEndpoints() {
 	}
 }
 
-// endpointsAt reads the endpoint extension key of mapping n (nil when absent).
-func (p *parser) endpointsAt(n *yaml.Node, key, place string) (*spec.Endpoints, error) {
-	e := get(n, key)
-	if e.key == nil {
-		return nil, nil
-	}
+// endpoints reads an endpoint extension, e: an endpoint object or a
+// reference to a named one.
+func (p *parser) endpoints(e pair, place string) (*spec.Endpoints, error) {
+	key := e.key.Value
 	hint := "write {urls: [https://host/v1]} (with optional type and advanceEndpointConfig), or a reference \"" + endpointsRefPrefix + "<name>\""
 	switch e.val.Kind {
 	case yaml.MappingNode:
@@ -79,10 +85,11 @@ func (p *parser) endpointsAt(n *yaml.Node, key, place string) (*spec.Endpoints, 
 		if !ok {
 			return nil, p.fail(e.val, place, fmt.Sprintf("%s is the string %q, which is not a reference", key, ref), hint)
 		}
-		ep, ok := p.named[name]
+		named := p.namedEndpoints()
+		ep, ok := named[name]
 		if !ok {
-			defined := make([]string, 0, len(p.named))
-			for n := range p.named {
+			defined := make([]string, 0, len(named))
+			for n := range named {
 				defined = append(defined, n)
 			}
 			sort.Strings(defined)
@@ -105,23 +112,16 @@ func (p *parser) endpointsAt(n *yaml.Node, key, place string) (*spec.Endpoints, 
 func (p *parser) endpointObject(n *yaml.Node, place string) (*spec.Endpoints, error) {
 	ep := &spec.Endpoints{}
 	var urls, typ pair
-	for _, kv := range pairs(n) {
-		switch kv.key.Value {
-		case "urls":
-			urls = kv
-		case "type":
-			typ = kv
-		case "advanceEndpointConfig":
-			adv, err := p.advanced(kv, place)
-			if err != nil {
-				return nil, err
-			}
-			ep.Advanced = adv
-		case "securityConfig":
+	err := p.readFields(n, place,
+		field{"type", func(kv pair) error { typ = kv; return nil }},
+		field{"urls", func(kv pair) error { urls = kv; return nil }},
+		field{"advanceEndpointConfig", func(kv pair) (err error) { ep.Advanced, err = p.advanced(kv, place); return err }},
+		field{"securityConfig", func(kv pair) error {
 			p.warn(kv.key, "%s: endpoint securityConfig (credentials for the backend) is not supported yet, so ignored", place)
-		default:
-			p.warnUnknownKey(kv.key, place, "type", "urls", "advanceEndpointConfig")
-		}
+			return nil
+		}})
+	if err != nil {
+		return nil, err
 	}
 	if urls.key == nil {
 		return nil, p.fail(n, place, "the endpoint list has no urls", "add urls: [https://host/v1] (plain URLs or "+etcdForm+")")
@@ -191,101 +191,59 @@ func (p *parser) endpointObject(n *yaml.Node, place string) (*spec.Endpoints, er
 
 // advanced reads advanceEndpointConfig.
 func (p *parser) advanced(e pair, place string) (*spec.AdvancedConfig, error) {
-	if e.val.Kind != yaml.MappingNode {
-		return nil, p.fail(e.key, place, "advanceEndpointConfig must be an object, got "+kindName(e.val), "write e.g. advanceEndpointConfig: {timeoutInMillis: 7000}")
-	}
 	a := &spec.AdvancedConfig{}
-	var err error
-	for _, kv := range pairs(e.val) {
-		switch kv.key.Value {
-		case "timeoutInMillis":
-			a.TimeoutMillis, err = p.count(kv, place)
-		case "retryConfig":
-			a.Retry, err = p.retry(kv, place)
-		case "circuitBreaker":
-			a.CircuitBreaker, err = p.breaker(kv, place)
-		default:
-			p.warnUnknownKey(kv.key, place+": advanceEndpointConfig", "timeoutInMillis", "retryConfig", "circuitBreaker")
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := p.readObject(e, place, "{timeoutInMillis: 7000}",
+		field{"timeoutInMillis", func(kv pair) (err error) { a.TimeoutMillis, err = p.count(kv, place); return err }},
+		field{"retryConfig", func(kv pair) (err error) { a.Retry, err = p.retry(kv, place); return err }},
+		field{"circuitBreaker", func(kv pair) (err error) { a.CircuitBreaker, err = p.breaker(kv, place); return err }})
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
+// retry reads advanceEndpointConfig.retryConfig.
 func (p *parser) retry(e pair, place string) (*spec.RetryConfig, error) {
-	if e.val.Kind != yaml.MappingNode {
-		return nil, p.fail(e.key, place, "retryConfig must be an object, got "+kindName(e.val), "write e.g. retryConfig: {count: 1, intervalInMillis: 1000}")
-	}
 	r := &spec.RetryConfig{}
-	var err error
-	for _, kv := range pairs(e.val) {
-		switch kv.key.Value {
-		case "count":
-			r.Count, err = p.count(kv, place)
-		case "intervalInMillis":
-			r.IntervalMillis, err = p.count(kv, place)
-		case "backOffFactor":
-			r.BackOffFactor, err = p.fraction(kv, place, math.MaxInt32)
-		case "maxWaitIntervalInMillis":
-			r.MaxWaitIntervalMillis, err = p.count(kv, place)
-		case "statusCodes":
-			r.StatusCodes, err = p.statusCodes(kv, place)
-		default:
-			p.warnUnknownKey(kv.key, place+": retryConfig", "count", "intervalInMillis", "backOffFactor", "maxWaitIntervalInMillis", "statusCodes")
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := p.readObject(e, place, "{count: 1, intervalInMillis: 1000}",
+		field{"count", func(kv pair) (err error) { r.Count, err = p.count(kv, place); return err }},
+		field{"intervalInMillis", func(kv pair) (err error) { r.IntervalMillis, err = p.count(kv, place); return err }},
+		field{"backOffFactor", func(kv pair) (err error) { r.BackOffFactor, err = p.fraction(kv, place, math.MaxInt32); return err }},
+		field{"maxWaitIntervalInMillis", func(kv pair) (err error) { r.MaxWaitIntervalMillis, err = p.count(kv, place); return err }},
+		field{"statusCodes", func(kv pair) (err error) { r.StatusCodes, err = p.statusCodes(kv, place); return err }})
+	if err != nil {
+		return nil, err
 	}
 	return r, nil
 }
 
+// breaker reads advanceEndpointConfig.circuitBreaker.
 func (p *parser) breaker(e pair, place string) (*spec.CircuitBreaker, error) {
-	if e.val.Kind != yaml.MappingNode {
-		return nil, p.fail(e.key, place, "circuitBreaker must be an object, got "+kindName(e.val), "write e.g. circuitBreaker: {failureThreshold: 0.5, resetTimeInMillis: 5000}")
-	}
 	c := &spec.CircuitBreaker{}
-	var err error
-	for _, kv := range pairs(e.val) {
-		switch kv.key.Value {
-		case "rollingWindow":
-			if kv.val.Kind != yaml.MappingNode {
-				return nil, p.fail(kv.key, place, "rollingWindow must be an object, got "+kindName(kv.val), "write e.g. rollingWindow: {requestVolumeThreshold: 10, timeWindowInMillis: 60000, bucketSizeInMillis: 2000}")
-			}
-			for _, w := range pairs(kv.val) {
-				switch w.key.Value {
-				case "requestVolumeThreshold":
-					c.RequestVolumeThreshold, err = p.count(w, place)
-				case "timeWindowInMillis":
-					c.TimeWindowMillis, err = p.count(w, place)
-				case "bucketSizeInMillis":
-					c.BucketSizeMillis, err = p.count(w, place)
-				default:
-					p.warnUnknownKey(w.key, place+": rollingWindow", "requestVolumeThreshold", "timeWindowInMillis", "bucketSizeInMillis")
-				}
-				if err != nil {
-					return nil, err
-				}
-			}
-			if c.BucketSizeMillis > 0 && c.TimeWindowMillis > 0 && c.BucketSizeMillis > c.TimeWindowMillis {
-				return nil, p.fail(kv.key, place, fmt.Sprintf("bucketSizeInMillis %d is larger than timeWindowInMillis %d", c.BucketSizeMillis, c.TimeWindowMillis), "a bucket is a slice of the rolling window; make it smaller than the window")
-			}
-		case "failureThreshold":
-			c.FailureThreshold, err = p.fraction(kv, place, 1)
-		case "resetTimeInMillis":
-			c.ResetTimeMillis, err = p.count(kv, place)
-		case "statusCodes":
-			c.StatusCodes, err = p.statusCodes(kv, place)
-		default:
-			p.warnUnknownKey(kv.key, place+": circuitBreaker", "rollingWindow", "failureThreshold", "resetTimeInMillis", "statusCodes")
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := p.readObject(e, place, "{failureThreshold: 0.5, resetTimeInMillis: 5000}",
+		field{"rollingWindow", func(kv pair) error { return p.rollingWindow(kv, place, c) }},
+		field{"failureThreshold", func(kv pair) (err error) { c.FailureThreshold, err = p.fraction(kv, place, 1); return err }},
+		field{"resetTimeInMillis", func(kv pair) (err error) { c.ResetTimeMillis, err = p.count(kv, place); return err }},
+		field{"statusCodes", func(kv pair) (err error) { c.StatusCodes, err = p.statusCodes(kv, place); return err }})
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// rollingWindow reads circuitBreaker.rollingWindow into c.
+func (p *parser) rollingWindow(e pair, place string, c *spec.CircuitBreaker) error {
+	err := p.readObject(e, place, "{requestVolumeThreshold: 10, timeWindowInMillis: 60000, bucketSizeInMillis: 2000}",
+		field{"requestVolumeThreshold", func(kv pair) (err error) { c.RequestVolumeThreshold, err = p.count(kv, place); return err }},
+		field{"timeWindowInMillis", func(kv pair) (err error) { c.TimeWindowMillis, err = p.count(kv, place); return err }},
+		field{"bucketSizeInMillis", func(kv pair) (err error) { c.BucketSizeMillis, err = p.count(kv, place); return err }})
+	if err != nil {
+		return err
+	}
+	if c.BucketSizeMillis > 0 && c.TimeWindowMillis > 0 && c.BucketSizeMillis > c.TimeWindowMillis {
+		return p.fail(e.key, place, fmt.Sprintf("bucketSizeInMillis %d is larger than timeWindowInMillis %d", c.BucketSizeMillis, c.TimeWindowMillis), "a bucket is a slice of the rolling window; make it smaller than the window")
+	}
+	return nil
 }
 
 // urlError is a bad endpoint URL entry with the form to write instead.

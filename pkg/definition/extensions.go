@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -24,21 +25,82 @@ const (
 	etcdForm           = "etcd(<key>, <default_URL>)"
 )
 
-// unsupportedExts are micro-gw extensions accepted in definitions but not acted on yet.
-var unsupportedExts = []string{
-	"x-wso2-disable-security", "x-wso2-application-security", "x-wso2-auth-header",
-	"x-wso2-throttling-tier", "x-wso2-request-interceptor",
-	"x-wso2-response-interceptor", "x-wso2-mutual-ssl", "x-wso2-response-cache",
+// extension is one x-wso2-* key and what reads its value at each level.
+type extension struct {
+	name string
+	// api reads the key at the top of the document into d; op reads it in
+	// the operation at place into r. A key with neither is accepted but not
+	// acted on yet (warned about once).
+	api func(p *parser, e pair, d *loadedAPI, doc *openapi3.T) error
+	op  func(p *parser, e pair, r *spec.Resource, place string) error
 }
 
-// apiLevelExts and operationExts are the extensions read at each level.
-var (
-	apiLevelExts  = []string{extBasePath, extProduction, extSandbox, extEndpoints, extCORS, extTransports}
-	operationExts = []string{extProduction, extSandbox}
-)
+// extensions are every x-wso2-* key micro-gw knows, in the order "did you
+// mean" prefers them. It is the one list: scanExtensions checks each key of
+// a definition against it, and model reads each key with its readers, in
+// this order.
+var extensions = []extension{
+	{name: extBasePath, api: readBasePath},
+	endpointsExtension(extProduction, false),
+	endpointsExtension(extSandbox, true),
+	// The named entries are read when an endpoint extension first refers to
+	// one; this reads them, and reports their errors, when none does.
+	{name: extEndpoints, api: func(p *parser, _ pair, _ *loadedAPI, _ *openapi3.T) error {
+		p.namedEndpoints()
+		return nil
+	}},
+	{name: extCORS, api: func(p *parser, e pair, d *loadedAPI, _ *openapi3.T) (err error) {
+		d.api.CORS, err = p.cors(e)
+		return err
+	}},
+	{name: extTransports, api: func(p *parser, e pair, d *loadedAPI, _ *openapi3.T) (err error) {
+		d.api.Transports, err = p.transports(e)
+		return err
+	}},
+	{name: "x-wso2-disable-security"}, {name: "x-wso2-application-security"}, {name: "x-wso2-auth-header"},
+	{name: "x-wso2-throttling-tier"}, {name: "x-wso2-request-interceptor"},
+	{name: "x-wso2-response-interceptor"}, {name: "x-wso2-mutual-ssl"}, {name: "x-wso2-response-cache"},
+}
 
-// knownExts lists every extension name known, for "did you mean" hints.
-var knownExts = slices.Concat(apiLevelExts, unsupportedExts)
+// endpointsExtension is the extension name that holds endpoints, read at
+// API level and in operations: the production ones, or the sandbox ones.
+func endpointsExtension(name string, sandbox bool) extension {
+	slot := func(production, sandboxes **spec.Endpoints) **spec.Endpoints {
+		if sandbox {
+			return sandboxes
+		}
+		return production
+	}
+	return extension{name: name,
+		api: func(p *parser, e pair, d *loadedAPI, _ *openapi3.T) (err error) {
+			*slot(&d.api.Production, &d.api.Sandbox), err = p.endpoints(e, apiLevel)
+			return err
+		},
+		op: func(p *parser, e pair, r *spec.Resource, place string) (err error) {
+			*slot(&r.Production, &r.Sandbox), err = p.endpoints(e, place)
+			return err
+		},
+	}
+}
+
+// extensionNamed returns the extension named name, or nil.
+func extensionNamed(name string) *extension {
+	for i := range extensions {
+		if extensions[i].name == name {
+			return &extensions[i]
+		}
+	}
+	return nil
+}
+
+// extensionNames returns the names of extensions, in order.
+func extensionNames() []string {
+	names := make([]string, len(extensions))
+	for i, x := range extensions {
+		names[i] = x.name
+	}
+	return names
+}
 
 // extNote is one warning about an extension name, given once at the first
 // place and counting the others, so that each name is named once.
@@ -154,25 +216,21 @@ func (p *parser) checkExtension(key *yaml.Node, level string, sc *extScan) {
 		sc.notes[name] = &extNote{at: key, format: fmt.Sprintf(format, args...)}
 		sc.order = append(sc.order, name)
 	}
+	x := extensionNamed(name)
 	switch {
-	case slices.Contains(unsupportedExts, name):
+	case x == nil:
+		note("unknown extension %s is ignored; did you mean %s?", name, nearest(name, extensionNames()))
+	case x.api == nil && x.op == nil:
 		if _, ok := sc.unsupported[name]; !ok {
 			sc.unsupported[name] = key
 		}
-	case level == "api" && slices.Contains(apiLevelExts, name),
-		level == "operation" && slices.Contains(operationExts, name):
-	case slices.Contains(operationExts, name):
+	case level == "api" && x.api != nil, level == "operation" && x.op != nil:
+	case x.op != nil:
 		note("%s is read at API level and in operations only; ignored here", name)
-	case slices.Contains(apiLevelExts, name):
-		note("%s is read at API level only; ignored here", name)
 	default:
-		note("unknown extension %s is ignored; did you mean %s?", name, nearest(name, knownExts))
+		note("%s is read at API level only; ignored here", name)
 	}
 }
-
-// corsKeys are the keys of x-wso2-cors, as micro-gw 3.x documented them.
-var corsKeys = []string{"corsConfigurationEnabled", "accessControlAllowOrigins", "accessControlAllowCredentials",
-	"accessControlAllowHeaders", "accessControlAllowMethods", "accessControlExposeHeaders"}
 
 // canonicalKey folds the spellings micro-gw 3.x accepted for one key,
 // camelCase, kebab-case and snake_case (accessControlAllowOrigins,
@@ -185,54 +243,40 @@ func canonicalKey(k string) string {
 // corsConfigurationEnabled is false, and every key may be written in
 // camelCase, kebab-case or snake_case. A bad key is reported and the
 // others are still read.
-func (p *parser) cors() (*spec.CORS, error) {
-	e := get(p.root, extCORS)
-	if e.key == nil {
-		return nil, nil
-	}
-	const place = "API level"
+func (p *parser) cors(e pair) (*spec.CORS, error) {
 	if e.val.Kind != yaml.MappingNode {
-		return nil, p.fail(e.key, place, extCORS+" must be an object, got "+kindName(e.val), "write e.g. x-wso2-cors: {accessControlAllowOrigins: [\"https://app.example.com\"]}")
+		return nil, p.fail(e.key, apiLevel, extCORS+" must be an object, got "+kindName(e.val), "write e.g. x-wso2-cors: {accessControlAllowOrigins: [\"https://app.example.com\"]}")
 	}
 	c := &spec.CORS{Enabled: true}
-	canonical := map[string]string{}
-	for _, k := range corsKeys {
-		canonical[canonicalKey(k)] = k
+	// The keys as micro-gw 3.x documented them.
+	fields := []field{
+		{"corsConfigurationEnabled", func(kv pair) (err error) { c.Enabled, err = p.boolean(kv, apiLevel); return err }},
+		{"accessControlAllowOrigins", func(kv pair) (err error) { c.AllowOrigins, err = p.stringList(kv, apiLevel); return err }},
+		{"accessControlAllowCredentials", func(kv pair) (err error) { c.AllowCredentials, err = p.boolean(kv, apiLevel); return err }},
+		{"accessControlAllowHeaders", func(kv pair) (err error) { c.AllowHeaders, err = p.stringList(kv, apiLevel); return err }},
+		{"accessControlAllowMethods", func(kv pair) (err error) { c.AllowMethods, err = p.stringList(kv, apiLevel); return err }},
+		{"accessControlExposeHeaders", func(kv pair) (err error) { c.ExposeHeaders, err = p.stringList(kv, apiLevel); return err }},
 	}
 	seen := map[string]*yaml.Node{}
-	var failed error
+	failed := false
 	for _, kv := range pairs(e.val) {
-		name, known := canonical[canonicalKey(kv.key.Value)]
-		if !known {
-			p.warnUnknownKey(kv.key, extCORS, corsKeys...)
+		i := slices.IndexFunc(fields, func(f field) bool { return canonicalKey(f.name) == canonicalKey(kv.key.Value) })
+		if i < 0 {
+			p.warnUnknownKey(kv.key, extCORS, fieldNames(fields)...)
 			continue
 		}
+		name := fields[i].name
 		if prev, dup := seen[name]; dup {
-			p.collect(p.fail(kv.key, place, fmt.Sprintf("%s: %s is given twice (also at line %d)", extCORS, name, prev.Line), "keep one of them"))
+			p.collect(p.fail(kv.key, apiLevel, fmt.Sprintf("%s: %s is given twice (also at line %d)", extCORS, name, prev.Line), "keep one of them"))
 			continue
 		}
 		seen[name] = kv.key
-		var err error
-		switch name {
-		case "corsConfigurationEnabled":
-			c.Enabled, err = p.boolean(kv, place)
-		case "accessControlAllowCredentials":
-			c.AllowCredentials, err = p.boolean(kv, place)
-		case "accessControlAllowOrigins":
-			c.AllowOrigins, err = p.stringList(kv, place)
-		case "accessControlAllowHeaders":
-			c.AllowHeaders, err = p.stringList(kv, place)
-		case "accessControlAllowMethods":
-			c.AllowMethods, err = p.stringList(kv, place)
-		case "accessControlExposeHeaders":
-			c.ExposeHeaders, err = p.stringList(kv, place)
-		}
-		if err != nil {
+		if err := fields[i].read(kv); err != nil {
 			p.collect(err)
-			failed = err
+			failed = true
 		}
 	}
-	if failed != nil {
+	if failed {
 		return nil, nil // each bad key was collected
 	}
 	return c, nil
@@ -240,12 +284,7 @@ func (p *parser) cors() (*spec.CORS, error) {
 
 // transports reads x-wso2-transports: the listeners (http, https) that
 // serve the API; nil means both.
-func (p *parser) transports() ([]string, error) {
-	e := get(p.root, extTransports)
-	if e.key == nil {
-		return nil, nil
-	}
-	const place = "API level"
+func (p *parser) transports(e pair) ([]string, error) {
 	hint := "write " + extTransports + ": [http, https], or one of them to serve the API on that listener only"
 	var items []*yaml.Node
 	switch e.val.Kind {
@@ -260,7 +299,7 @@ func (p *parser) transports() ([]string, error) {
 		for _, v := range strings.Split(it.Value, ",") {
 			v = strings.ToLower(strings.TrimSpace(v))
 			if it.Kind != yaml.ScalarNode || (v != spec.TransportHTTP && v != spec.TransportHTTPS) {
-				return nil, p.fail(it, place, fmt.Sprintf("%s holds %q, which is neither http nor https", extTransports, it.Value), hint)
+				return nil, p.fail(it, apiLevel, fmt.Sprintf("%s holds %q, which is neither http nor https", extTransports, it.Value), hint)
 			}
 			if !slices.Contains(out, v) {
 				out = append(out, v)
@@ -268,7 +307,7 @@ func (p *parser) transports() ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, p.fail(e.key, place, extTransports+" lists no transport, so no listener would serve the API", hint)
+		return nil, p.fail(e.key, apiLevel, extTransports+" lists no transport, so no listener would serve the API", hint)
 	}
 	if len(out) == 2 {
 		return nil, nil

@@ -57,3 +57,41 @@ components:
 		t.Errorf("got %d warnings, want %d:\n%v", len(ws), len(want), ws)
 	}
 }
+
+// TestUnknownKeySuggestsEveryKeyRead protects the tables of keys: an
+// unknown key of an extension object is compared with every key read
+// there, so a misspelt securityConfig is pointed at securityConfig (and
+// then at its "not supported yet" warning), and a misspelt key of each
+// nested object at the keys of that object.
+func TestUnknownKeySuggestsEveryKeyRead(t *testing.T) {
+	const def = `openapi: 3.0.3
+info: {title: t, version: "1"}
+x-wso2-basePath: /t
+x-wso2-production-endpoints:
+  urls: [http://a]
+  securityConfg: {type: basic}
+  advanceEndpointConfig:
+    retryConfig: {cont: 1}
+    circuitBreaker: {rollingWindow: {timeWindowInMilis: 10}}
+x-wso2-cors: {access-control-allow-orgins: ["*"]}
+paths:
+  /x:
+    get:
+      responses:
+        "200": {description: ok}
+`
+	_, ws, err := Parse("k.yaml", []byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range ws {
+		got = append(got, w.String())
+	}
+	wantExactly(t, got,
+		`k.yaml:6: API level: unknown key "securityConfg" is ignored; did you mean securityConfig?`,
+		`k.yaml:8: API level: retryConfig: unknown key "cont" is ignored; did you mean count?`,
+		`k.yaml:9: API level: rollingWindow: unknown key "timeWindowInMilis" is ignored; did you mean timeWindowInMillis?`,
+		`k.yaml:10: x-wso2-cors: unknown key "access-control-allow-orgins" is ignored; did you mean accessControlAllowOrigins?`,
+	)
+}

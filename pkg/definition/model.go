@@ -12,6 +12,9 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
+// apiLevel is the place of what the document says for the whole API.
+const apiLevel = "API level"
+
 // methods are the HTTP methods a resource may have, in the order resources are sorted.
 var methods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 
@@ -25,20 +28,17 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 	p.scanExtensions()
 	p.scanSecurity()
 	p.scanUnsupportedFields()
-	p.namedEndpoints()
-	bp, line, err := p.basePath(doc)
-	p.collect(err)
-	d.api.BasePath, d.basePathLine, d.routable = bp, line, err == nil
-
-	const apiLevel = "API level"
-	d.api.Production, err = p.endpointsAt(p.root, extProduction, apiLevel)
-	p.collect(err)
-	d.api.Sandbox, err = p.endpointsAt(p.root, extSandbox, apiLevel)
-	p.collect(err)
-	d.api.CORS, err = p.cors()
-	p.collect(err)
-	d.api.Transports, err = p.transports()
-	p.collect(err)
+	for _, x := range extensions {
+		if x.api == nil {
+			continue
+		}
+		if e := get(p.root, x.name); e.key != nil {
+			p.collect(x.api(p, e, d, doc))
+		}
+	}
+	if get(p.root, extBasePath).key == nil {
+		p.collect(p.defaultBasePath(d, doc))
+	}
 
 	// x-wso2-production-endpoints anywhere means the user chose the
 	// endpoints: the document's servers are then not used for any operation.
@@ -68,10 +68,14 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 			opEntry := get(itemNode, strings.ToLower(m))
 			place := m + " " + showPath(pathKey)
 			r := spec.Resource{Path: pathKey, Method: m, OperationID: op.OperationID}
-			r.Production, err = p.endpointsAt(opEntry.val, extProduction, place)
-			p.collect(err)
-			r.Sandbox, err = p.endpointsAt(opEntry.val, extSandbox, place)
-			p.collect(err)
+			for _, x := range extensions {
+				if x.op == nil {
+					continue
+				}
+				if e := get(opEntry.val, x.name); e.key != nil {
+					p.collect(x.op(p, e, &r, place))
+				}
+			}
 			if get(opEntry.val, extProduction).key != nil {
 				anyExt = true
 				ownExt[len(d.api.Resources)] = true
@@ -151,23 +155,26 @@ func (p *parser) followRef(n *yaml.Node) *yaml.Node {
 	return cur
 }
 
-// basePath works out the API's base path and the line it came from.
-func (p *parser) basePath(doc *openapi3.T) (string, int, error) {
-	const place = "API level"
-	if e := get(p.root, extBasePath); e.key != nil {
-		if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!str" {
-			return "", 0, p.fail(e.key, place, extBasePath+" must be a string, got "+kindName(e.val), "write e.g. x-wso2-basePath: /petstore/{version}")
-		}
-		version := ""
-		if doc.Info != nil {
-			version = doc.Info.Version
-		}
-		bp := normalizeBasePath(strings.ReplaceAll(e.val.Value, "{version}", version))
-		if msg, hint := checkPath(bp, false); msg != "" {
-			return "", 0, p.fail(e.key, place, fmt.Sprintf("%s %q (base path %q) %s", extBasePath, e.val.Value, bp, msg), hint)
-		}
-		return bp, e.key.Line, nil
+// readBasePath reads x-wso2-basePath, in which {version} stands for info.version.
+func readBasePath(p *parser, e pair, d *loadedAPI, doc *openapi3.T) error {
+	if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!str" {
+		return p.fail(e.key, apiLevel, extBasePath+" must be a string, got "+kindName(e.val), "write e.g. x-wso2-basePath: /petstore/{version}")
 	}
+	version := ""
+	if doc.Info != nil {
+		version = doc.Info.Version
+	}
+	bp := normalizeBasePath(strings.ReplaceAll(e.val.Value, "{version}", version))
+	if msg, hint := checkPath(bp, false); msg != "" {
+		return p.fail(e.key, apiLevel, fmt.Sprintf("%s %q (base path %q) %s", extBasePath, e.val.Value, bp, msg), hint)
+	}
+	d.api.BasePath, d.basePathLine, d.routable = bp, e.key.Line, true
+	return nil
+}
+
+// defaultBasePath works out the base path of an API without
+// x-wso2-basePath: the path of servers[0] (basePath in Swagger 2.0), else /.
+func (p *parser) defaultBasePath(d *loadedAPI, doc *openapi3.T) error {
 	var raw string
 	var at *yaml.Node
 	if p.swagger {
@@ -181,13 +188,15 @@ func (p *parser) basePath(doc *openapi3.T) (string, int, error) {
 	}
 	if raw == "" {
 		p.warn(nil, "no %s, and no path in servers[0] (basePath in Swagger 2.0): the API is served at /", extBasePath)
-		return "/", 0, nil
+		d.api.BasePath, d.routable = "/", true
+		return nil
 	}
 	bp := normalizeBasePath(raw)
 	if msg, hint := checkPath(bp, false); msg != "" {
-		return "", 0, p.fail(at, place, fmt.Sprintf("base path %q %s", bp, msg), hint)
+		return p.fail(at, apiLevel, fmt.Sprintf("base path %q %s", bp, msg), hint)
 	}
-	return bp, lineOf(at), nil
+	d.api.BasePath, d.basePathLine, d.routable = bp, lineOf(at), true
+	return nil
 }
 
 // normalizeBasePath gives a base path one leading "/" and no trailing one.

@@ -3,6 +3,7 @@ package definition
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v4"
@@ -111,4 +112,46 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// field is one key of an object an extension holds, with what reads its value.
+type field struct {
+	name string
+	read func(kv pair) error
+}
+
+// fieldNames returns the names of fields, in order.
+func fieldNames(fields []field) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	return names
+}
+
+// readFields reads the entries of mapping n with fields, in the order they
+// are written, and warns about each key that fields does not name, with
+// where and the nearest name. It stops at the first error.
+func (p *parser) readFields(n *yaml.Node, where string, fields ...field) error {
+	for _, kv := range pairs(n) {
+		i := slices.IndexFunc(fields, func(f field) bool { return f.name == kv.key.Value })
+		if i < 0 {
+			p.warnUnknownKey(kv.key, where, fieldNames(fields)...)
+			continue
+		}
+		if err := fields[i].read(kv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readObject reads the object entry e holds with fields (see readFields),
+// or refuses a value of another kind, suggesting example in its place.
+func (p *parser) readObject(e pair, place, example string, fields ...field) error {
+	name := e.key.Value
+	if e.val.Kind != yaml.MappingNode {
+		return p.fail(e.key, place, name+" must be an object, got "+kindName(e.val), "write e.g. "+name+": "+example)
+	}
+	return p.readFields(e.val, place+": "+name, fields...)
 }

@@ -13,7 +13,7 @@ func TestNearest(t *testing.T) {
 		{"x-wso2-disable-securty", "x-wso2-disable-security"},
 	}
 	for _, tt := range tests {
-		if got := nearest(tt.in, knownExts); got != tt.want {
+		if got := nearest(tt.in, extensionNames()); got != tt.want {
 			t.Errorf("nearest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
