@@ -54,44 +54,22 @@ func crossCheck(defs []*loadedAPI) *Diagnostics {
 }
 
 // etcdDefaultConflicts warns about an etcd key declared with different
-// default URLs: the gateway uses the first one (spec.Gateway.EtcdDefaults),
-// in the order APIs, API level before operations, production before sandbox.
+// default URLs: while etcd holds no value for it, the gateway uses the first
+// (spec.Gateway.EtcdDefaults says which), so the others are never used.
 func etcdDefaultConflicts(defs []*loadedAPI) []Warning {
-	type first struct {
-		def, file string
-		line      int
+	g := &spec.Gateway{APIs: make([]spec.API, len(defs))}
+	defOf := make(map[*spec.API]*loadedAPI, len(defs)) // the definition each API of g came from
+	for i, d := range defs {
+		g.APIs[i] = d.api
+		defOf[&g.APIs[i]] = d
 	}
-	seen := map[string]first{}
-	warned := map[[2]string]bool{}
-	var ws []Warning
-	for _, d := range defs {
-		visit := func(e *spec.Endpoints) {
-			if e == nil {
-				return
-			}
-			for _, u := range e.URLs {
-				if u.EtcdKey == "" {
-					continue
-				}
-				line := d.etcdLines[[2]string{u.EtcdKey, u.URL}]
-				f, ok := seen[u.EtcdKey]
-				switch {
-				case !ok:
-					seen[u.EtcdKey] = first{u.URL, d.file, line}
-				case f.def != u.URL && !warned[[2]string{u.EtcdKey, u.URL}]:
-					warned[[2]string{u.EtcdKey, u.URL}] = true
-					ws = append(ws, Warning{File: d.file, Line: line, Msg: fmt.Sprintf(
-						"etcd key %q has the default %s here but %s in %s:%d; while etcd holds no value for it, every place uses the first, %s",
-						u.EtcdKey, u.URL, f.def, f.file, f.line, f.def)})
-				}
-			}
-		}
-		visit(d.api.Production)
-		visit(d.api.Sandbox)
-		for _, r := range d.api.Resources {
-			visit(r.Production)
-			visit(r.Sandbox)
-		}
+	_, conflicts := g.EtcdDefaults()
+	ws := make([]Warning, 0, len(conflicts))
+	for _, c := range conflicts {
+		first, other := defOf[c.First.At.API], defOf[c.Other.At.API]
+		ws = append(ws, Warning{File: other.file, Line: other.etcdLines[[2]string{c.Other.Key, c.Other.URL}], Msg: fmt.Sprintf(
+			"etcd key %q has the default %s here but %s in %s:%d; while etcd holds no value for it, every place uses the first, %s",
+			c.Other.Key, c.Other.URL, c.First.URL, first.file, first.etcdLines[[2]string{c.First.Key, c.First.URL}], c.First.URL)})
 	}
 	return ws
 }

@@ -182,9 +182,11 @@ func (p *parser) endpointObject(n *yaml.Node, place string) (*spec.Endpoints, er
 	default:
 		ep.Type = typ.val.Value
 	}
-	if ep.Type == spec.TypeHTTP && len(ep.URLs) > 1 {
-		p.warn(typ.val, "%s: type http uses one URL; building with the first, %s, and ignoring %d more (use load_balance or failover to use them all)", place, ep.URLs[0], len(ep.URLs)-1)
-		ep.URLs = ep.URLs[:1]
+	// The model keeps the URLs the gateway uses (spec's rule), so that no
+	// ignored URL's etcd key is watched or shown.
+	if active := ep.Active(); len(active) < len(ep.URLs) {
+		p.warn(typ.val, "%s: type %s uses one URL; building with the first, %s, and ignoring %d more (use load_balance or failover to use them all)", place, ep.Type, active[0], len(ep.URLs)-len(active))
+		ep.URLs = active
 	}
 	return ep, nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 func TestParseEtcdEntry(t *testing.T) {
@@ -103,4 +104,37 @@ func FuzzParseEtcdEntry(f *testing.F) {
 			t.Fatalf("%q: canonical form reads back as %q, %q, %v", s, k2, d2, err)
 		}
 	})
+}
+
+// TestHTTPListKeepsOnlyTheURLItUses protects where spec's rule for type
+// http (Endpoints.Active: the first URL only) is applied on the build side:
+// the model keeps the URL the gateway uses, so an ignored etcd entry is
+// neither watched nor reported as a conflicting default, and a warning
+// names what was ignored.
+func TestHTTPListKeepsOnlyTheURLItUses(t *testing.T) {
+	const def = `openapi: 3.0.3
+info: {title: t, version: "1"}
+x-wso2-basePath: /t
+x-wso2-production-endpoints:
+  type: http
+  urls: [http://a.example.com, "etcd(ignored, http://b.example.com)"]
+paths:
+  /x:
+    get:
+      x-wso2-production-endpoints: {urls: ["etcd(ignored, http://c.example.com)"]}
+      responses:
+        "200": {description: ok}
+`
+	api, ws, err := Parse("h.yaml", []byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := api.Production.URLs; len(got) != 1 || got[0].URL != "http://a.example.com" {
+		t.Errorf("API-level URLs = %v, want the first only", got)
+	}
+	g := spec.Gateway{APIs: []spec.API{*api}}
+	if defaults, conflicts := g.EtcdDefaults(); len(defaults) != 1 || defaults[0].URL != "http://c.example.com" || len(conflicts) != 0 {
+		t.Errorf("etcd defaults %v, conflicts %v; want only the operation's", defaults, conflicts)
+	}
+	wantWarnings(t, ws, "h.yaml:5: API level: type http uses one URL; building with the first, http://a.example.com, and ignoring 1 more")
 }
