@@ -70,9 +70,8 @@ func checkPath(p string, templates bool) (msg, hint string) {
 	if templates {
 		// The gateway's router has the last word: what it refuses here
 		// would make the compiled gateway fail at start.
-		if _, err := router.New([]router.Entry[struct{}]{{Path: p, Method: "GET"}}); err != nil {
-			_, why, _ := strings.Cut(err.Error(), ": ")
-			return "cannot be routed: " + why, "put literal text between two parameters of a segment, e.g. /files/{name}.{ext}"
+		if _, err := router.Key(p); err != nil {
+			return "cannot be routed: " + err.Error(), "put literal text between two parameters of a segment, e.g. /files/{name}.{ext}"
 		}
 	}
 	return "", ""
@@ -92,25 +91,16 @@ func adjacentExample(p string, i int) string {
 	return p[:start] + strings.ReplaceAll(p[start:end], "}{", "}-{") + p[end:]
 }
 
-// routeKey is a route with its path parameter names blanked, so that
-// /pet/{id} and /pet/{petId} compare equal, as the gateway's router treats
-// them.
+// routeKey is a route as the gateway's router files it (router.Key):
+// parameter names blanked and escapes decoded, so that /pet/{id} and
+// /pet/{petId} are one route. A path the router refuses, which checkPath
+// has reported, keys as written.
 func routeKey(basePath, p, method string) string {
 	full := fullPath(basePath, p)
-	var b strings.Builder
-	skip := false
-	for _, r := range full {
-		switch {
-		case r == '{':
-			skip = true
-			b.WriteString("{}")
-		case r == '}':
-			skip = false
-		case !skip:
-			b.WriteRune(r)
-		}
+	if k, err := router.Key(full); err == nil {
+		full = k
 	}
-	return method + " " + b.String()
+	return method + " " + full
 }
 
 // fullPath is the template the gateway routes for resource path p under

@@ -1,6 +1,7 @@
 package definition
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,33 @@ func TestRouteKey(t *testing.T) {
 		if got := routeKey(tt.base, tt.path, "GET"); got != tt.want {
 			t.Errorf("routeKey(%q, %q) = %q, want %q", tt.base, tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestPathsOneRouteForTheRouterAreDuplicates protects the one grammar of
+// path templates: the loader compares routes with the router's own key, so
+// a path written once plainly and once percent-encoded, which the router
+// takes for one route, is refused as a duplicate with its line, not left
+// to the route-table safety net and its generic message.
+func TestPathsOneRouteForTheRouterAreDuplicates(t *testing.T) {
+	const def = `openapi: 3.0.3
+info: {title: t, version: "1"}
+x-wso2-basePath: /t
+x-wso2-production-endpoints: {urls: [http://a.example.com]}
+paths:
+  /café/{id}:
+    get:
+      responses:
+        "200": {description: ok}
+  /caf%C3%A9/{name}:
+    get:
+      responses:
+        "200": {description: ok}
+`
+	_, _, err := Parse("u.yaml", []byte(def))
+	want := "u.yaml:7: GET /café/{id}: route GET /t/café/{id} is also served by GET /t/caf%C3%A9/{name} in this file (line 11); each method and path may be served once"
+	var de *Error
+	if !errors.As(err, &de) || !strings.HasPrefix(de.Error(), want) {
+		t.Errorf("error:\n%v\nwant one starting with:\n%s", err, want)
 	}
 }
