@@ -1,9 +1,7 @@
 package codegen
 
 import (
-	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path"
@@ -11,11 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/micro-gw/micro-gw/internal/golden"
 	"github.com/micro-gw/micro-gw/pkg/definition"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden with the generated sources")
 
 // gatewayFor loads one definition into a Gateway with a fixed version, so
 // the output is stable across releases.
@@ -42,23 +39,7 @@ func TestGenerateGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			for rel, got := range files {
-				golden := filepath.Join("testdata", "golden", name, path.Base(rel)+".golden")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from %s; if the change is intended run: go test ./pkg/codegen -run Golden -update\n--- got\n%s", rel, golden, got)
-				}
+				golden.Check(t, filepath.Join("testdata", "golden", name, path.Base(rel)+".golden"), got)
 			}
 		})
 	}

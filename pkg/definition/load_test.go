@@ -3,14 +3,23 @@ package definition
 import (
 	"errors"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/micro-gw/micro-gw/internal/golden"
+	"github.com/micro-gw/micro-gw/pkg/codegen"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
+// TestLoadDirGood loads testdata/defs/good and compares the route table
+// the gateway embeds (routes.json) for each definition with
+// testdata/golden/good/<file>.routes.json: every field the loader builds,
+// from base paths and endpoint types to etcd keys, advanced settings and
+// CORS. Run with -update to rewrite them after an intended change, and
+// review the diff.
 func TestLoadDirGood(t *testing.T) {
 	res, err := LoadDir("testdata/defs/good")
 	if err != nil {
@@ -26,78 +35,15 @@ func TestLoadDirGood(t *testing.T) {
 	if res.Resources != 10 {
 		t.Errorf("Resources = %d, want 10", res.Resources)
 	}
-	oas31, oas3, sw, js := res.APIs[0], res.APIs[1], res.APIs[2], res.APIs[3]
-
-	// OpenAPI 3.1, no extension: servers[0] (variables expanded) gives the
-	// base path, and every absolute server is a production endpoint.
-	if oas31.BasePath != "/orders/v2" {
-		t.Errorf("3.1 base path = %q", oas31.BasePath)
-	}
-	wantEndpoints(t, "3.1 servers", oas31.Production, spec.TypeLoadBalance,
-		"https://api.example.com:8443/orders/v2", "http://backup.example.com/orders/v2")
-
-	// OpenAPI 3.0: {version} in x-wso2-basePath, trailing / removed.
-	if oas3.BasePath != "/petstore/1.0.5" || oas3.Title != "Swagger Petstore" || oas3.Version != "1.0.5" {
-		t.Errorf("oas3 = %q %q %q", oas3.BasePath, oas3.Title, oas3.Version)
-	}
-	wantEndpoints(t, "oas3 API level", oas3.Production, spec.TypeHTTP, "https://petstore.swagger.io/v2")
-	var order []string
-	for _, r := range oas3.Resources {
-		order = append(order, r.Method+" "+r.Path)
-	}
-	if got, want := strings.Join(order, ", "), "POST /pet, PUT /pet, DELETE /pet/{petId}, GET /pet/{petId}"; got != want {
-		t.Errorf("resources = %s, want %s", got, want)
-	}
-	del := oas3.Resources[2]
-	wantEndpoints(t, "oas3 DELETE", del.Production, spec.TypeFailover, "etcd(petstore, https://primary.example.com/v2)", "https://secondary.example.com/v2")
-	if del.Production.Advanced == nil || del.Production.Advanced.TimeoutMillis != 7000 {
-		t.Errorf("DELETE advanced = %+v", del.Production.Advanced)
-	}
-	if del.OperationID != "deletePet" || oas3.Resources[1].OperationID != "" {
-		t.Errorf("operation ids: %q %q", del.OperationID, oas3.Resources[1].OperationID)
-	}
-	if oas3.Resources[3].Production != nil || oas3.Resources[3].EffectiveProduction(&oas3) != oas3.Production {
-		t.Errorf("GET /pet/{petId} should use the API-level endpoints")
-	}
-	c := oas3.CORS
-	if c == nil || !c.Enabled || !c.AllowCredentials || strings.Join(c.AllowOrigins, ",") != "https://a.example.com,https://b.example.com" ||
-		strings.Join(c.AllowHeaders, ",") != "authorization,Content-Type" || strings.Join(c.AllowMethods, ",") != "GET,POST" ||
-		strings.Join(c.ExposeHeaders, ",") != "X-Request-Id" {
-		t.Errorf("cors = %+v", c)
-	}
-
-	// Swagger 2.0 with references, load balance, failover, etcd with spaces,
-	// advanced config, sandbox.
-	if sw.BasePath != "/swagger/v1" {
-		t.Errorf("swagger base path = %q", sw.BasePath)
-	}
-	wantEndpoints(t, "swagger API level", sw.Production, spec.TypeLoadBalance, "https://lb1.example.com/v1", "etcd(lbkey, https://lb2.example.com/v1)")
-	if sw.Production.Name != "lbBackends" {
-		t.Errorf("reference name = %q", sw.Production.Name)
-	}
-	wantEndpoints(t, "swagger sandbox", sw.Sandbox, spec.TypeHTTP, "etcd(sandboxkey, https://sandbox.example.com/v1)")
-	inv := sw.Resources[0]
-	wantEndpoints(t, "swagger inventory", inv.Production, spec.TypeFailover, "https://fo1.example.com", "etcd(fokey, http://fo2.example.com:8080/base)")
-	adv := inv.Production.Advanced
-	if adv == nil || adv.TimeoutMillis != 7000 || adv.Retry == nil || adv.CircuitBreaker == nil {
-		t.Fatalf("advanced = %+v", adv)
-	}
-	if r := *adv.Retry; r.Count != 1 || r.IntervalMillis != 1000 || r.BackOffFactor != 1.2 || r.MaxWaitIntervalMillis != 5000 || len(r.StatusCodes) != 1 || r.StatusCodes[0] != 504 {
-		t.Errorf("retry = %+v", r)
-	}
-	if b := *adv.CircuitBreaker; b.RequestVolumeThreshold != 1 || b.TimeWindowMillis != 60000 || b.BucketSizeMillis != 2000 ||
-		b.FailureThreshold != 0.2 || b.ResetTimeMillis != 5000 || len(b.StatusCodes) != 2 || b.StatusCodes[1] != 503 {
-		t.Errorf("circuit breaker = %+v", b)
-	}
-	wantEndpoints(t, "no type, two URLs", sw.Resources[1].Production, spec.TypeLoadBalance, "https://users1.example.com", "https://users2.example.com")
-	wantEndpoints(t, "type http, two URLs", sw.Resources[2].Production, spec.TypeHTTP, "https://only-first.example.com")
-	if sw.CORS == nil || !sw.CORS.Enabled || sw.CORS.AllowOrigins[0] != "*" {
-		t.Errorf("swagger cors = %+v", sw.CORS)
-	}
-
-	// JSON, base path without leading /.
-	if js.BasePath != "/json" || len(js.Resources) != 2 || js.Resources[0].Path != "/" {
-		t.Errorf("json = %q %+v", js.BasePath, js.Resources)
+	for _, api := range res.APIs {
+		t.Run(api.File, func(t *testing.T) {
+			g := &spec.Gateway{Project: "golden", Version: "0.0.0-golden", APIs: []spec.API{api}}
+			generated, err := codegen.Generated(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("testdata", "golden", "good", api.File+".routes.json"), generated[path.Join(codegen.MainPackage, "routes.json")])
+		})
 	}
 
 	wantWarnings(t, res.Warnings,
