@@ -48,6 +48,9 @@ func TestLinesWaitsForALineWrittenLater(t *testing.T) {
 // port that was free when picked and taken before the gateway bound it: the
 // gateway exits with "address already in use" and Start tries other ports.
 func TestStartRetriesAPortTakenMeanwhile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles a gateway")
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
 	}

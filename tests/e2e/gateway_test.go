@@ -36,6 +36,9 @@ const exampleDefault = "http://127.0.0.1:8081/v2"
 // default backend's port instead of hoping that 8081 is free.
 func buildExample(t *testing.T, defaultURL string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: compiles a gateway")
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
 	}
