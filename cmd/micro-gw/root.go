@@ -103,7 +103,8 @@ Endpoints written as etcd(<key>, <default_URL>) follow etcd live.
 	return root
 }
 
-// exactArgs is cobra.ExactArgs with a usage error that says what is expected.
+// projectArg accepts at most the one project folder, with a usage error
+// that says so; the command itself says when the folder is missing.
 func projectArg(c *cobra.Command, args []string) error {
 	if len(args) > 1 {
 		return usageError{fmt.Errorf("%s takes one project folder, got %d arguments; see: %s --help", c.Name(), len(args), c.CommandPath())}

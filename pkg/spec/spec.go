@@ -3,6 +3,7 @@
 // pkg/definition turns API definitions into a Gateway value, pkg/codegen
 // compiles it into a program that embeds it as JSON (data, never code), and
 // pkg/gateway serves it.
+//
 // Everything here is plain data with JSON tags so that the encoding is the
 // contract between the two halves.
 package spec
