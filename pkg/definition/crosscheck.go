@@ -42,7 +42,7 @@ func crossCheck(defs []*loadedAPI) *Diagnostics {
 			}
 			errs = append(errs, &Error{
 				File: d.file, Line: d.lines[i], Place: r.Method + " " + r.Path,
-				Msg:  fmt.Sprintf("route %s %s is also served by %s %s in %s", r.Method, fullPath(d.api.BasePath, r.Path), pr.Method, fullPath(prev.d.api.BasePath, pr.Path), where),
+				Msg:  fmt.Sprintf("route %s %s is also served by %s %s in %s", r.Method, spec.JoinPath(d.api.BasePath, r.Path), pr.Method, spec.JoinPath(prev.d.api.BasePath, pr.Path), where),
 				Hint: "each method and path may be served once: remove one, or change a base path",
 			})
 		}

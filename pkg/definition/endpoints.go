@@ -193,44 +193,38 @@ func (p *parser) endpointObject(n *yaml.Node, place string) (*spec.Endpoints, er
 
 // advanced reads advanceEndpointConfig.
 func (p *parser) advanced(e pair, place string) (*spec.AdvancedConfig, error) {
-	a := &spec.AdvancedConfig{}
-	err := p.readObject(e, place, "{timeoutInMillis: 7000}",
-		field{"timeoutInMillis", func(kv pair) (err error) { a.TimeoutMillis, err = p.count(kv, place); return err }},
-		field{"retryConfig", func(kv pair) (err error) { a.Retry, err = p.retry(kv, place); return err }},
-		field{"circuitBreaker", func(kv pair) (err error) { a.CircuitBreaker, err = p.breaker(kv, place); return err }})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
+	return readNew(p, e, place, "{timeoutInMillis: 7000}", func(a *spec.AdvancedConfig) []field {
+		return []field{
+			{"timeoutInMillis", func(kv pair) (err error) { a.TimeoutMillis, err = p.count(kv, place); return err }},
+			{"retryConfig", func(kv pair) (err error) { a.Retry, err = p.retry(kv, place); return err }},
+			{"circuitBreaker", func(kv pair) (err error) { a.CircuitBreaker, err = p.breaker(kv, place); return err }},
+		}
+	})
 }
 
 // retry reads advanceEndpointConfig.retryConfig.
 func (p *parser) retry(e pair, place string) (*spec.RetryConfig, error) {
-	r := &spec.RetryConfig{}
-	err := p.readObject(e, place, "{count: 1, intervalInMillis: 1000}",
-		field{"count", func(kv pair) (err error) { r.Count, err = p.count(kv, place); return err }},
-		field{"intervalInMillis", func(kv pair) (err error) { r.IntervalMillis, err = p.count(kv, place); return err }},
-		field{"backOffFactor", func(kv pair) (err error) { r.BackOffFactor, err = p.fraction(kv, place, math.MaxInt32); return err }},
-		field{"maxWaitIntervalInMillis", func(kv pair) (err error) { r.MaxWaitIntervalMillis, err = p.count(kv, place); return err }},
-		field{"statusCodes", func(kv pair) (err error) { r.StatusCodes, err = p.statusCodes(kv, place); return err }})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return readNew(p, e, place, "{count: 1, intervalInMillis: 1000}", func(r *spec.RetryConfig) []field {
+		return []field{
+			{"count", func(kv pair) (err error) { r.Count, err = p.count(kv, place); return err }},
+			{"intervalInMillis", func(kv pair) (err error) { r.IntervalMillis, err = p.count(kv, place); return err }},
+			{"backOffFactor", func(kv pair) (err error) { r.BackOffFactor, err = p.fraction(kv, place, math.MaxInt32); return err }},
+			{"maxWaitIntervalInMillis", func(kv pair) (err error) { r.MaxWaitIntervalMillis, err = p.count(kv, place); return err }},
+			{"statusCodes", func(kv pair) (err error) { r.StatusCodes, err = p.statusCodes(kv, place); return err }},
+		}
+	})
 }
 
 // breaker reads advanceEndpointConfig.circuitBreaker.
 func (p *parser) breaker(e pair, place string) (*spec.CircuitBreaker, error) {
-	c := &spec.CircuitBreaker{}
-	err := p.readObject(e, place, "{failureThreshold: 0.5, resetTimeInMillis: 5000}",
-		field{"rollingWindow", func(kv pair) error { return p.rollingWindow(kv, place, c) }},
-		field{"failureThreshold", func(kv pair) (err error) { c.FailureThreshold, err = p.fraction(kv, place, 1); return err }},
-		field{"resetTimeInMillis", func(kv pair) (err error) { c.ResetTimeMillis, err = p.count(kv, place); return err }},
-		field{"statusCodes", func(kv pair) (err error) { c.StatusCodes, err = p.statusCodes(kv, place); return err }})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return readNew(p, e, place, "{failureThreshold: 0.5, resetTimeInMillis: 5000}", func(c *spec.CircuitBreaker) []field {
+		return []field{
+			{"rollingWindow", func(kv pair) error { return p.rollingWindow(kv, place, c) }},
+			{"failureThreshold", func(kv pair) (err error) { c.FailureThreshold, err = p.fraction(kv, place, 1); return err }},
+			{"resetTimeInMillis", func(kv pair) (err error) { c.ResetTimeMillis, err = p.count(kv, place); return err }},
+			{"statusCodes", func(kv pair) (err error) { c.StatusCodes, err = p.statusCodes(kv, place); return err }},
+		}
+	})
 }
 
 // rollingWindow reads circuitBreaker.rollingWindow into c.

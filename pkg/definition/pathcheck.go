@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // checkPaths refuses every path template that cannot be routed, before the
@@ -96,22 +97,9 @@ func adjacentExample(p string, i int) string {
 // /pet/{petId} are one route. A path the router refuses, which checkPath
 // has reported, keys as written.
 func routeKey(basePath, p, method string) string {
-	full := fullPath(basePath, p)
+	full := spec.JoinPath(basePath, p)
 	if k, err := router.Key(full); err == nil {
 		full = k
 	}
 	return method + " " + full
-}
-
-// fullPath is the template the gateway routes for resource path p under
-// basePath, joined as the runtime joins them (proxy's joinPath): the
-// resource "/" under "/shop" is "/shop", not "/shop/".
-func fullPath(basePath, p string) string {
-	switch {
-	case basePath == "/":
-		return p
-	case p == "/":
-		return basePath
-	}
-	return basePath + p
 }

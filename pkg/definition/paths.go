@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // itemMethods returns the methods of each path's operations.
@@ -80,7 +82,7 @@ func (p *parser) duplicateRoutes(d *loadedAPI) {
 		}
 		prev := d.api.Resources[j]
 		p.collect(p.fail(d.nodes[i], r.Method+" "+showPath(r.Path),
-			fmt.Sprintf("route %s %s is also served by %s %s in this file (line %d)", r.Method, fullPath(d.api.BasePath, r.Path), prev.Method, fullPath(d.api.BasePath, prev.Path), d.lines[j]),
+			fmt.Sprintf("route %s %s is also served by %s %s in this file (line %d)", r.Method, spec.JoinPath(d.api.BasePath, r.Path), prev.Method, spec.JoinPath(d.api.BasePath, prev.Path), d.lines[j]),
 			"each method and path may be served once: remove one, or name the parameters alike and merge them"))
 	}
 }

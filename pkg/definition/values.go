@@ -155,3 +155,13 @@ func (p *parser) readObject(e pair, place, example string, fields ...field) erro
 	}
 	return p.readFields(e.val, place+": "+name, fields...)
 }
+
+// readNew reads the object entry e holds into a new T, with the fields
+// that fieldsOf gives for it (see readObject).
+func readNew[T any](p *parser, e pair, place, example string, fieldsOf func(*T) []field) (*T, error) {
+	v := new(T)
+	if err := p.readObject(e, place, example, fieldsOf(v)...); err != nil {
+		return nil, err
+	}
+	return v, nil
+}

@@ -159,6 +159,19 @@ func (e *Endpoints) Active() []EndpointURL {
 	return e.URLs
 }
 
+// JoinPath is the template the gateway routes for the resource path under
+// basePath: the resource "/" under "/shop" is "/shop", not "/shop/", and a
+// resource under the base path "/" is its own path.
+func JoinPath(basePath, path string) string {
+	switch {
+	case basePath == "/":
+		return path
+	case path == "/":
+		return basePath
+	}
+	return basePath + path
+}
+
 // EndpointsAt says where an endpoint list is declared.
 type EndpointsAt struct {
 	API *API
