@@ -123,31 +123,50 @@ func (bc *buildCmd) compile(ctx context.Context, p *project.Project) (*built, er
 }
 
 // load reads conf/gateway.conf and the definitions of p into the model the
-// gateway serves, and prints the warnings to out. Strict mode (--strict or
-// strict = true) refuses warnings.
+// gateway serves, and prints the warnings to out. It returns the number of
+// resources too.
 func (bc *buildCmd) load(p *project.Project, out io.Writer) (*spec.Gateway, int, error) {
-	conf, err := p.ReadConf()
+	settings, strict, err := bc.settings(p)
 	if err != nil {
 		return nil, 0, err
 	}
+	res, err := bc.definitions(p, strict, out)
+	if err != nil {
+		return nil, 0, err
+	}
+	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
+	return g, res.Resources, nil
+}
+
+// settings reads conf/gateway.conf: the gateway settings, which must be
+// values the gateway accepts (checked now rather than when the executable
+// starts), and whether the build is strict (--strict or strict = true).
+func (bc *buildCmd) settings(p *project.Project) (map[string]string, bool, error) {
+	conf, err := p.ReadConf()
+	if err != nil {
+		return nil, false, err
+	}
 	buildConf, settings := project.SplitSettings(conf)
-	strict := bc.strict || buildConf["strict"] == "true"
-	// The values must also be ones the runtime accepts; check them now
-	// rather than when the executable starts.
 	noEnv := func(string) (string, bool) { return "", false }
 	if _, err := gateway.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
-		return nil, 0, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
+		return nil, false, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
 	}
+	return settings, bc.strict || buildConf["strict"] == "true", nil
+}
+
+// definitions loads the definitions of p and prints their warnings to out;
+// in strict mode warnings fail the build.
+func (bc *buildCmd) definitions(p *project.Project, strict bool, out io.Writer) (*definition.Result, error) {
 	res, err := definition.LoadDir(p.DefinitionsPath())
 	var diag *definition.Diagnostics
 	if errors.As(err, &diag) {
 		diag.Strict = strict
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if strict && len(res.Warnings) > 0 {
-		return nil, 0, &definition.Diagnostics{Warnings: res.Warnings, Strict: true}
+		return nil, &definition.Diagnostics{Warnings: res.Warnings, Strict: true}
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", w)
@@ -157,8 +176,7 @@ func (bc *buildCmd) load(p *project.Project, out io.Writer) (*spec.Gateway, int,
 	} else if n > 1 {
 		fmt.Fprintf(out, "%d warnings (micro-gw build --strict refuses warnings)\n", n)
 	}
-	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
-	return g, res.Resources, nil
+	return res, nil
 }
 
 // roundDur rounds a step's duration for display.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/version"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,18 +76,7 @@ func Compile(ctx context.Context, in Input, opts Options) (*Result, error) {
 	}
 
 	t0 := time.Now()
-	files, err := Generated(in.Gateway)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := ModuleFiles()
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range mod {
-		files[k] = v
-	}
-	if err := writeTree(in.GenDir, files); err != nil {
+	if err := writeModule(in.Gateway, in.GenDir); err != nil {
 		return nil, err
 	}
 	progress(StepGenerate, t0)
@@ -101,6 +91,21 @@ func Compile(ctx context.Context, in Input, opts Options) (*Result, error) {
 	}
 	progress(StepCompile, t0)
 	return &Result{Executable: in.Exe, Size: fi.Size()}, nil
+}
+
+// writeModule writes into dir the module go build compiles: the sources
+// generated from g and the embedded runtime with micro-gw's go.mod and go.sum.
+func writeModule(g *spec.Gateway, dir string) error {
+	files, err := Generated(g)
+	if err != nil {
+		return err
+	}
+	mod, err := ModuleFiles()
+	if err != nil {
+		return err
+	}
+	maps.Copy(files, mod)
+	return writeTree(dir, files)
 }
 
 // requiredGo is the go directive of the embedded go.mod: the oldest Go that
