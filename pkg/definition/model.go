@@ -28,17 +28,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 	p.scanExtensions()
 	p.scanSecurity()
 	p.scanUnsupportedFields()
-	for _, x := range extensions {
-		if x.api == nil {
-			continue
-		}
-		if e := get(p.root, x.name); e.key != nil {
-			p.collect(x.api(p, e, d, doc))
-		}
-	}
-	if get(p.root, extBasePath).key == nil {
-		p.collect(p.defaultBasePath(d, doc))
-	}
+	p.readAPILevel(d, doc)
 
 	// x-wso2-production-endpoints anywhere means the user chose the
 	// endpoints: the document's servers are then not used for any operation.
@@ -68,14 +58,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 			opEntry := get(itemNode, strings.ToLower(m))
 			place := m + " " + showPath(pathKey)
 			r := spec.Resource{Path: pathKey, Method: m, OperationID: op.OperationID}
-			for _, x := range extensions {
-				if x.op == nil {
-					continue
-				}
-				if e := get(opEntry.val, x.name); e.key != nil {
-					p.collect(x.op(p, e, &r, place))
-				}
-			}
+			p.readOperation(opEntry.val, &r, place)
 			if get(opEntry.val, extProduction).key != nil {
 				anyExt = true
 				ownExt[len(d.api.Resources)] = true
@@ -107,6 +90,35 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 	d.warnings = p.warnings
 	d.etcdLines = p.etcdLines
 	return d
+}
+
+// readAPILevel reads the extensions at the top of the document into d, in
+// the order of the extensions table, and the base path from servers when
+// there is no x-wso2-basePath.
+func (p *parser) readAPILevel(d *loadedAPI, doc *openapi3.T) {
+	for _, x := range extensions {
+		if x.api == nil {
+			continue
+		}
+		if e := get(p.root, x.name); e.key != nil {
+			p.collect(x.api(p, e, d, doc))
+		}
+	}
+	if get(p.root, extBasePath).key == nil {
+		p.collect(p.defaultBasePath(d, doc))
+	}
+}
+
+// readOperation reads the extensions of the operation node op, at place, into r.
+func (p *parser) readOperation(op *yaml.Node, r *spec.Resource, place string) {
+	for _, x := range extensions {
+		if x.op == nil {
+			continue
+		}
+		if e := get(op, x.name); e.key != nil {
+			p.collect(x.op(p, e, r, place))
+		}
+	}
 }
 
 // checkProduction refuses operations no production endpoint serves: each

@@ -37,7 +37,8 @@ type parser struct {
 	file    string
 	root    *yaml.Node
 	swagger bool
-	// named are the x-wso2-endpoints entries by name.
+	// named are the x-wso2-endpoints entries by name, read on first use
+	// (namedEndpoints).
 	named    map[string]*spec.Endpoints
 	warnings []Warning
 	// errs are the errors found so far. Loading goes on past each one that
