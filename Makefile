@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 EXAMPLE := examples/petstore-project
 
-.PHONY: all build demo test test-go test-e2e bench bench-build lint tidy-check clean example generate
+.PHONY: all build demo test test-go test-short test-e2e bench bench-build lint tidy-check clean example generate
 
 all: build
 
@@ -26,6 +26,12 @@ test: lint example test-go test-e2e
 
 test-go:
 	$(GO) test -race -timeout 12m ./...
+
+## test-short: the quick tier, for every change: go test -short skips what
+## compiles gateways (CLI scripts that build, end to end), etcd clusters of
+## three members and the discovery tests that wait out real timeouts.
+test-short:
+	$(GO) test -short ./...
 
 ## test-e2e: shell scripts with Debian's etcd/etcdctl and the installed CLI
 test-e2e: build

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/micro-gw/micro-gw/pkg/codegen"
-	"github.com/micro-gw/micro-gw/pkg/codegen/defgen"
+	"github.com/micro-gw/micro-gw/pkg/definition"
+	"github.com/micro-gw/micro-gw/pkg/definition/defgen"
 )
 
-// gendef writes a generated definition (pkg/codegen/defgen) to -out.
+// gendef writes a generated definition (pkg/definition/defgen) to -out.
 func gendef(args []string) error {
 	fs := flag.NewFlagSet("gendef", flag.ContinueOnError)
 	var o defgen.Options
@@ -38,7 +38,7 @@ func gendef(args []string) error {
 	return nil
 }
 
-// load runs the loader of micro-gw build (codegen.LoadDir) on a project's
+// load runs the loader of micro-gw build (definition.LoadDir) on a project's
 // api_definitions folder once and prints the time it took and the
 // process's peak resident memory (VmHWM), which the loader dominates.
 func load(args []string) error {
@@ -46,7 +46,7 @@ func load(args []string) error {
 		return fmt.Errorf("usage: benchtool load DIR")
 	}
 	t0 := time.Now()
-	res, err := codegen.LoadDir(args[0])
+	res, err := definition.LoadDir(args[0])
 	d := time.Since(t0)
 	if err != nil {
 		return err

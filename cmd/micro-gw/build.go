@@ -1,12 +1,21 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	microgw "github.com/micro-gw/micro-gw"
 	"github.com/micro-gw/micro-gw/pkg/codegen"
+	"github.com/micro-gw/micro-gw/pkg/definition"
+	"github.com/micro-gw/micro-gw/pkg/gateway"
 	"github.com/micro-gw/micro-gw/pkg/project"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 type buildCmd struct {
@@ -49,8 +58,14 @@ refuses them too.`,
 	return c
 }
 
+// built is what a successful build made.
+type built struct {
+	exe     string
+	gateway *spec.Gateway
+}
+
 // build runs the build and prints BUILD FAILED on error (unless quiet).
-func (bc *buildCmd) build(c *cobra.Command, dir string) (*codegen.BuildResult, error) {
+func (bc *buildCmd) build(c *cobra.Command, dir string) (*built, error) {
 	p, err := project.Open(dir)
 	if err != nil {
 		return nil, err
@@ -58,11 +73,118 @@ func (bc *buildCmd) build(c *cobra.Command, dir string) (*codegen.BuildResult, e
 	if !bc.quiet {
 		fmt.Fprintf(bc.s.out, "Building project %s\n", p.Name)
 	}
-	res, err := codegen.Build(c.Context(), p, codegen.BuildOptions{Out: bc.s.out, Quiet: bc.quiet, Verbose: bc.verbose, Strict: bc.strict})
+	res, err := bc.compile(c.Context(), p)
 	if err != nil && !bc.quiet {
 		fmt.Fprintln(bc.s.out, "\nBUILD FAILED")
 	}
 	return res, err
+}
+
+// compile loads the project's settings and definitions, then generates the
+// gateway's sources into target/gen and compiles them into
+// target/<project>. Bad input is reported before anything is written.
+func (bc *buildCmd) compile(ctx context.Context, p *project.Project) (*built, error) {
+	start := time.Now()
+	out := bc.s.out
+	if bc.quiet {
+		out = io.Discard
+	}
+	step := func(what string, took time.Duration, detail string) {
+		if detail != "" {
+			detail = ", " + detail
+		}
+		fmt.Fprintf(out, "%-26s done (%s%s)\n", what, roundDur(took), detail)
+	}
+
+	g, resources, err := bc.load(p, out)
+	if err != nil {
+		return nil, err
+	}
+	step("Loading definitions...", time.Since(start), fmt.Sprintf("%d APIs, %d resources", len(g.APIs), resources))
+
+	res, err := codegen.Compile(ctx, codegen.Input{Gateway: g, GenDir: p.GenPath(), Exe: p.ExecutablePath()}, codegen.Options{
+		Verbose: bc.verbose,
+		Log:     out,
+		Progress: func(s codegen.Step, took time.Duration) {
+			switch s {
+			case codegen.StepGenerate:
+				step("Generating sources...", took, filepath.Join(project.TargetDir, project.GenDir))
+			case codegen.StepCompile:
+				step("Compiling...", took, "")
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	total := time.Since(start)
+	fmt.Fprintf(out, "\nBUILD SUCCESSFUL\nTarget: %s (%.1f MB, %s)\n", res.Executable, float64(res.Size)/(1<<20), roundDur(total))
+	return &built{exe: res.Executable, gateway: g}, nil
+}
+
+// load reads conf/gateway.conf and the definitions of p into the model the
+// gateway serves, and prints the warnings to out. It returns the number of
+// resources too.
+func (bc *buildCmd) load(p *project.Project, out io.Writer) (*spec.Gateway, int, error) {
+	settings, strict, err := bc.settings(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err := bc.definitions(p, strict, out)
+	if err != nil {
+		return nil, 0, err
+	}
+	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
+	return g, res.Resources, nil
+}
+
+// settings reads conf/gateway.conf: the gateway settings, which must be
+// values the gateway accepts (checked now rather than when the executable
+// starts), and whether the build is strict (--strict or strict = true).
+func (bc *buildCmd) settings(p *project.Project) (map[string]string, bool, error) {
+	conf, err := p.ReadConf()
+	if err != nil {
+		return nil, false, err
+	}
+	buildConf, settings := project.SplitSettings(conf)
+	noEnv := func(string) (string, bool) { return "", false }
+	if _, err := gateway.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
+		return nil, false, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
+	}
+	return settings, bc.strict || buildConf["strict"] == "true", nil
+}
+
+// definitions loads the definitions of p and prints their warnings to out;
+// in strict mode warnings fail the build.
+func (bc *buildCmd) definitions(p *project.Project, strict bool, out io.Writer) (*definition.Result, error) {
+	res, err := definition.LoadDir(p.DefinitionsPath())
+	var diag *definition.Diagnostics
+	if errors.As(err, &diag) {
+		diag.Strict = strict
+	}
+	if err != nil {
+		return nil, err
+	}
+	if strict && len(res.Warnings) > 0 {
+		return nil, &definition.Diagnostics{Warnings: res.Warnings, Strict: true}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(out, "warning: %s\n", w)
+	}
+	if n := len(res.Warnings); n == 1 {
+		fmt.Fprintln(out, "1 warning (micro-gw build --strict refuses warnings)")
+	} else if n > 1 {
+		fmt.Fprintf(out, "%d warnings (micro-gw build --strict refuses warnings)\n", n)
+	}
+	return res, nil
+}
+
+// roundDur rounds a step's duration for display.
+func roundDur(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Millisecond)
 }
 
 func completeDirs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

@@ -68,7 +68,7 @@ func (dc *devCmd) run(c *cobra.Command, dir string) error {
 	defer etcd.Close()
 
 	fmt.Fprintf(dc.s.out, "\netcd (embedded, data discarded on exit): %s\n", etcd.ClientURL())
-	defaults, _ := res.Gateway.EtcdDefaults()
+	defaults, _ := res.gateway.EtcdDefaults()
 	if len(defaults) == 0 {
 		fmt.Fprintln(dc.s.out, "This project has no etcd(<key>, <default_URL>) endpoints; the gateway routes to its static URLs.")
 	}
@@ -76,13 +76,13 @@ func (dc *devCmd) run(c *cobra.Command, dir string) error {
 		fmt.Fprintf(dc.s.out, "Move %q with:  etcdctl --endpoints=%s put %s %s\n", d.Key, etcd.ClientURL(), shellQuote(d.Key), shellQuote(d.URL))
 	}
 	args := append([]string{"--etcdurl=" + etcd.ClientURL()}, dc.gwArgs...)
-	fmt.Fprintf(dc.s.out, "Running %s %v (Ctrl-C stops everything)\n\n", res.Executable, args)
+	fmt.Fprintf(dc.s.out, "Running %s %v (Ctrl-C stops everything)\n\n", res.exe, args)
 
-	gw := exec.Command(res.Executable, args...)
+	gw := exec.Command(res.exe, args...)
 	gw.Stdout, gw.Stderr = dc.s.out, dc.s.err
 	gw.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us; we stop the gateway ourselves, gracefully
 	if err := gw.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", filepath.Base(res.Executable), err)
+		return fmt.Errorf("start %s: %w", filepath.Base(res.exe), err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- gw.Wait() }()

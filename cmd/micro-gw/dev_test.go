@@ -26,7 +26,7 @@ import (
 // put, and stops everything on Ctrl-C (SIGINT).
 func TestDev(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the CLI and a gateway")
+		t.Skip("-short: compiles the CLI and a gateway")
 	}
 	dir := t.TempDir()
 	cli := filepath.Join(dir, "micro-gw")

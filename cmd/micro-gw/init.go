@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/micro-gw/micro-gw/pkg/codegen"
+	"github.com/micro-gw/micro-gw/pkg/definition"
 	"github.com/micro-gw/micro-gw/pkg/project"
 )
 
@@ -75,7 +75,7 @@ func (ic *initCmd) run(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := codegen.ParseDefinition(d.Name, d.Data); err != nil {
+		if _, _, err := definition.Parse(d.Name, d.Data); err != nil {
 			return fmt.Errorf("%s is not a valid definition: %w", src, err)
 		}
 		defs = append(defs, d)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/micro-gw/micro-gw/pkg/codegen"
+	"github.com/micro-gw/micro-gw/pkg/definition"
 )
 
 // Exit codes, mapped in this one place.
@@ -56,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // "micro-gw: " and their count.
 func printError(stderr io.Writer, err error) {
 	msg := err.Error()
-	var d *codegen.Diagnostics
+	var d *definition.Diagnostics
 	if errors.As(err, &d) {
 		for _, l := range d.Lines() {
 			fmt.Fprintln(stderr, l)
@@ -103,7 +103,8 @@ Endpoints written as etcd(<key>, <default_URL>) follow etcd live.
 	return root
 }
 
-// exactArgs is cobra.ExactArgs with a usage error that says what is expected.
+// projectArg accepts at most the one project folder, with a usage error
+// that says so; the command itself says when the folder is missing.
 func projectArg(c *cobra.Command, args []string) error {
 	if len(args) > 1 {
 		return usageError{fmt.Errorf("%s takes one project folder, got %d arguments; see: %s --help", c.Name(), len(args), c.CommandPath())}

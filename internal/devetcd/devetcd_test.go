@@ -78,6 +78,9 @@ func TestRestartKeepsAddressAndData(t *testing.T) {
 }
 
 func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a three-member etcd cluster")
+	}
 	cl, err := StartCluster(context.Background(), t.TempDir(), 3, Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,6 @@
 // Package gwproc runs a compiled gateway as a child process on loopback, for
-// the end-to-end tests and the demo.
+// the end-to-end tests and the demo; Build compiles a project's gateway for
+// them.
 //
 // The gateway's output is read through a pipe, line by line, into Lines,
 // which the caller may read and wait on while the gateway runs. The gateway

@@ -1,10 +1,7 @@
 package codegen
 
 import (
-	"bytes"
 	"context"
-	"flag"
-	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -12,19 +9,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micro-gw/micro-gw/pkg/gateway"
-	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
-	"github.com/micro-gw/micro-gw/pkg/project"
+	"github.com/micro-gw/micro-gw/internal/golden"
+	"github.com/micro-gw/micro-gw/pkg/definition"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden with the generated sources")
 
 // gatewayFor loads one definition into a Gateway with a fixed version, so
 // the output is stable across releases.
 func gatewayFor(t *testing.T, projectName, def string) *spec.Gateway {
 	t.Helper()
-	api, _, err := LoadFile(def)
+	api, _, err := definition.LoadFile(def)
 	if err != nil {
 		t.Fatalf("load %s: %v", def, err)
 	}
@@ -36,7 +30,7 @@ func gatewayFor(t *testing.T, projectName, def string) *spec.Gateway {
 func TestGenerateGolden(t *testing.T) {
 	cases := map[string]struct{ project, def string }{
 		"petstore": {"petstore-project", "../../examples/petstore-project/api_definitions/petstore.yaml"},
-		"hostile":  {"evil\"`*/{{.}}", "testdata/defs/hostile.yaml"},
+		"hostile":  {"evil\"`*/{{.}}", "../definition/testdata/defs/hostile.yaml"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -45,23 +39,7 @@ func TestGenerateGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			for rel, got := range files {
-				golden := filepath.Join("testdata", "golden", name, path.Base(rel)+".golden")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from %s; if the change is intended run: go test ./pkg/codegen -run Golden -update\n--- got\n%s", rel, golden, got)
-				}
+				golden.Check(t, filepath.Join("testdata", "golden", name, path.Base(rel)+".golden"), got)
 			}
 		})
 	}
@@ -70,7 +48,7 @@ func TestGenerateGolden(t *testing.T) {
 // TestGeneratedMainCarriesNoDefinitionText checks the template boundary: the
 // only definition-derived value in Go source is the project name, quoted.
 func TestGeneratedMainCarriesNoDefinitionText(t *testing.T) {
-	g := gatewayFor(t, "evil\"`*/{{.}}", "testdata/defs/hostile.yaml")
+	g := gatewayFor(t, "evil\"`*/{{.}}", "../definition/testdata/defs/hostile.yaml")
 	files, err := Generated(g)
 	if err != nil {
 		t.Fatal(err)
@@ -88,24 +66,20 @@ func TestGeneratedMainCarriesNoDefinitionText(t *testing.T) {
 	}
 }
 
-// TestBuildHostile compiles a hostile definition and a hostile project name
-// into a real executable and runs it: the values come back as data, exactly,
-// and nothing in them ran.
-func TestBuildHostile(t *testing.T) {
+// TestCompileHostile compiles a hostile definition and a hostile project
+// name into a real executable and runs it: the values come back as data,
+// exactly, and nothing in them ran.
+func TestCompileHostile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles a gateway")
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
 	}
 	name := "evil\"`*{{.}}$(touch pwned)"
 	dir := t.TempDir()
-	def, err := os.ReadFile("testdata/defs/hostile.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := project.Create(dir, name, project.CreateOptions{Definitions: []project.Definition{{Name: "hostile.yaml", Data: def}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Build(context.Background(), p, BuildOptions{})
+	g := gatewayFor(t, name, "../definition/testdata/defs/hostile.yaml")
+	res, err := Compile(context.Background(), Input{Gateway: g, GenDir: filepath.Join(dir, "gen"), Exe: filepath.Join(dir, name)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +87,7 @@ func TestBuildHostile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s --version: %v\n%s", res.Executable, err, out)
 	}
-	api, _, err := LoadFile("testdata/defs/hostile.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"project: " + name, api.BasePath} {
+	for _, want := range []string{"project: " + name, g.APIs[0].BasePath} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("--version output lacks %q:\n%s", want, out)
 		}
@@ -125,24 +95,6 @@ func TestBuildHostile(t *testing.T) {
 	for _, p := range []string{filepath.Join(dir, "pwned"), "pwned"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s exists: something in the definition ran", p)
-		}
-	}
-}
-
-// TestConfSettingsAreRuntimeFlags keeps conf/gateway.conf's names in step
-// with the runtime's flags: each one is accepted with its default value.
-func TestConfSettingsAreRuntimeFlags(t *testing.T) {
-	samples := map[string]string{"http-port": "1", "https-port": "0", "admin-port": "0", "access-log": "true",
-		"shutdown-timeout": "1s", "backend-timeout": "1s", "backend-idle-timeout": "1s", "client-idle-timeout": "1s", "client-read-timeout": "1s", "client-write-timeout": "1s",
-		"max-header-bytes": "8192", "max-conns-per-host": "10", "max-connections": "100", "escaped-slashes": "keep", "etcdtimer": "1000", "log-format": "json", "log-level": "debug"}
-	noEnv := func(string) (string, bool) { return "", false }
-	for _, name := range settings.Names(settings.Conf | settings.Flag) {
-		v, ok := samples[name]
-		if !ok {
-			v = settings.Named(name).Default
-		}
-		if _, err := gateway.ParseConfig(map[string]string{name: v}, nil, noEnv, io.Discard); err != nil {
-			t.Errorf("conf setting %s=%q: %v", name, v, err)
 		}
 	}
 }

@@ -355,41 +355,36 @@ func (gw *Server) bind(u spec.EndpointURL) (*endpoint.Binding, error) {
 	return endpoint.NewBinding(t), nil
 }
 
-// etcdDefaults maps every etcd key to its default target. A key written
-// with two different defaults keeps the first, with a warning.
+// etcdDefaults maps every etcd key to its default target: the first default
+// declared for it (spec.Gateway.EtcdDefaults), with a warning about each
+// other one.
 func etcdDefaults(g *spec.Gateway, log *slog.Logger) (map[string]*endpoint.Target, error) {
-	defaults := map[string]*endpoint.Target{}
-	var err error
-	visit := func(api *spec.API, eps *spec.Endpoints) {
-		if eps == nil || err != nil {
-			return
+	firsts, conflicts := g.EtcdDefaults()
+	defaults := make(map[string]*endpoint.Target, len(firsts))
+	for _, d := range firsts {
+		t, err := parseEtcdDefault(d)
+		if err != nil {
+			return nil, err
 		}
-		for _, u := range eps.URLs {
-			if u.EtcdKey == "" {
-				continue
-			}
-			t, perr := endpoint.Parse(u.URL)
-			if perr != nil {
-				err = fmt.Errorf("api %q (%s): %s: default URL: %w", api.Title, api.File, u, perr)
-				return
-			}
-			if prev, ok := defaults[u.EtcdKey]; !ok {
-				defaults[u.EtcdKey] = t
-			} else if prev.Raw != t.Raw {
-				log.Warn("etcd key has two default URLs; the first is used", "key", u.EtcdKey, "used", prev.Raw, "ignored", t.Raw, "api", api.Title)
-			}
-		}
+		defaults[d.Key] = t
 	}
-	for i := range g.APIs {
-		a := &g.APIs[i]
-		visit(a, a.Production)
-		visit(a, a.Sandbox)
-		for j := range a.Resources {
-			visit(a, a.Resources[j].Production)
-			visit(a, a.Resources[j].Sandbox)
+	for _, c := range conflicts {
+		if _, err := parseEtcdDefault(c.Other); err != nil {
+			return nil, err
 		}
+		log.Warn("etcd key has two default URLs; the first is used", "key", c.Other.Key, "used", defaults[c.First.Key].Raw, "ignored", c.Other.URL, "api", c.Other.At.API.Title)
 	}
-	return defaults, err
+	return defaults, nil
+}
+
+// parseEtcdDefault parses the default URL of an etcd key, naming its API in an error.
+func parseEtcdDefault(d spec.EtcdDefault) (*endpoint.Target, error) {
+	t, err := endpoint.Parse(d.URL)
+	if err != nil {
+		api := d.At.API
+		return nil, fmt.Errorf("api %q (%s): %s: default URL: %w", api.Title, api.File, spec.EndpointURL{URL: d.URL, EtcdKey: d.Key}, err)
+	}
+	return t, nil
 }
 
 // Shutdown stops accepting connections, waits for in-flight requests until

@@ -1,7 +1,9 @@
 // Package spec is the route model shared by the build side and the runtime.
 //
-// pkg/codegen turns API definitions into a Gateway value; the generated
-// program embeds it as JSON (data, never code) and pkg/gateway serves it.
+// pkg/definition turns API definitions into a Gateway value, pkg/codegen
+// compiles it into a program that embeds it as JSON (data, never code), and
+// pkg/gateway serves it.
+//
 // Everything here is plain data with JSON tags so that the encoding is the
 // contract between the two halves.
 package spec
@@ -155,6 +157,19 @@ func (e *Endpoints) Active() []EndpointURL {
 		return e.URLs[:1]
 	}
 	return e.URLs
+}
+
+// JoinPath is the template the gateway routes for the resource path under
+// basePath: the resource "/" under "/shop" is "/shop", not "/shop/", and a
+// resource under the base path "/" is its own path.
+func JoinPath(basePath, path string) string {
+	switch {
+	case basePath == "/":
+		return path
+	case path == "/":
+		return basePath
+	}
+	return basePath + path
 }
 
 // EndpointsAt says where an endpoint list is declared.

@@ -23,7 +23,6 @@ import (
 	"github.com/micro-gw/micro-gw/internal/devetcd"
 	"github.com/micro-gw/micro-gw/internal/gwproc"
 	"github.com/micro-gw/micro-gw/internal/loopback"
-	"github.com/micro-gw/micro-gw/pkg/codegen"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/project"
@@ -37,6 +36,9 @@ const exampleDefault = "http://127.0.0.1:8081/v2"
 // default backend's port instead of hoping that 8081 is free.
 func buildExample(t *testing.T, defaultURL string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: compiles a gateway")
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
 	}
@@ -54,11 +56,11 @@ func buildExample(t *testing.T, defaultURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := codegen.Build(context.Background(), p, codegen.BuildOptions{})
+	exe, err := gwproc.Build(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Executable
+	return exe
 }
 
 type backend struct {

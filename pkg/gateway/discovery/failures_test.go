@@ -16,6 +16,9 @@ import (
 // URL stays while the resolver retries, and when etcd is back the keys are
 // re-read and watched again.
 func TestOutageKeepsLastGoodURL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out the resolver's reconnect backoff through an outage, about 7 s")
+	}
 	e := startEtcd(t, devetcd.Config{})
 	cli := admin(t, clientv3.Config{Endpoints: []string{e.ClientURL()}})
 	put(t, cli, "a", "http://10.0.0.1/before")

@@ -45,6 +45,9 @@ func enableAuth(t *testing.T, url, password string) *clientv3.Client {
 // every token, changes still arrive by watch. The timer is far off, so it cannot refresh the
 // token nor deliver the change (etcd #11954, Traefik #11941).
 func TestShortTokenTTL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits out etcd's token expiry three times")
+	}
 	e := startEtcd(t, devetcd.Config{AuthTokenTTL: 1})
 	cli := enableAuth(t, e.ClientURL(), "secret")
 	r, _ := newResolver(t, Options{Endpoints: []string{e.ClientURL()}, Username: "root", Password: "secret",
@@ -178,6 +181,9 @@ func clientTLS(t *testing.T, c certs) *tls.Config {
 // stopping any one of them (leader or not, the one the watch uses or not)
 // keeps changes flowing, by watch.
 func TestClusterMemberDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a three-member etcd cluster")
+	}
 	cl, err := devetcd.StartCluster(context.Background(), t.TempDir(), 3, devetcd.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -61,23 +61,18 @@ func New[T any](entries []Entry[T]) (*Router[T], error) {
 	r := &Router[T]{}
 	seen := map[string]string{}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Path, "/") {
-			return nil, fmt.Errorf("route %s %q: a path template must start with \"/\"", e.Method, e.Path)
+		segs, key, err := parseTemplate(e.Path)
+		if err != nil {
+			return nil, fmt.Errorf("route %s %q: %w", e.Method, e.Path, err)
 		}
 		if e.Method == "" || strings.ToUpper(e.Method) != e.Method {
 			return nil, fmt.Errorf("route %q: method %q must be upper-case and not empty", e.Path, e.Method)
 		}
 		n := &r.root
-		var norm strings.Builder
-		for _, seg := range strings.Split(e.Path[1:], "/") {
-			key, parts, err := parseSegment(seg)
-			if err != nil {
-				return nil, fmt.Errorf("route %s %q: %w", e.Method, e.Path, err)
-			}
-			norm.WriteString("/" + key)
-			n = n.child(key, parts)
+		for _, seg := range segs {
+			n = n.child(seg.key, seg.parts)
 		}
-		id := e.Method + " " + norm.String()
+		id := e.Method + " " + key
 		if prev, dup := seen[id]; dup {
 			return nil, fmt.Errorf("route %s %q duplicates %s %q", e.Method, e.Path, e.Method, prev)
 		}
@@ -86,6 +81,41 @@ func New[T any](entries []Entry[T]) (*Router[T], error) {
 	}
 	r.root.finish()
 	return r, nil
+}
+
+// Key returns the key under which the router files a path template: its
+// parameter names blanked ("{}") and its literal text in match form (see
+// AppendMatchPath). Two templates with one key are one route: /pet/{id} and
+// /pet/{petId}, /café and /caf%C3%A9. The error says why the router cannot
+// route the template, the same reason New gives.
+func Key(template string) (string, error) {
+	_, key, err := parseTemplate(template)
+	return key, err
+}
+
+// segment is one parsed segment of a template.
+type segment struct {
+	key   string
+	parts []string
+}
+
+// parseTemplate parses every segment of a template and joins their keys
+// into the template's key.
+func parseTemplate(template string) ([]segment, string, error) {
+	if !strings.HasPrefix(template, "/") {
+		return nil, "", fmt.Errorf("a path template must start with \"/\"")
+	}
+	var segs []segment
+	var key strings.Builder
+	for _, seg := range strings.Split(template[1:], "/") {
+		k, parts, err := parseSegment(seg)
+		if err != nil {
+			return nil, "", err
+		}
+		key.WriteString("/" + k)
+		segs = append(segs, segment{k, parts})
+	}
+	return segs, key.String(), nil
 }
 
 // parseSegment returns the normalized key of one template segment and, for a

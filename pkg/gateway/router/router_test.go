@@ -235,3 +235,32 @@ func TestLookupDecodedPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyIsWhatNewFilesRoutesUnder protects the one grammar of path
+// templates: the build checks templates and finds duplicate routes with
+// Key, so two templates must have one key exactly when New takes them for
+// one route, and Key must refuse what New refuses, for the same reason.
+func TestKeyIsWhatNewFilesRoutesUnder(t *testing.T) {
+	templates := []string{"/pet/{id}", "/pet/{petId}", "/pet/x", "/café", "/caf%C3%A9", "/caf%c3%a9", "/a%2Fb", "/a/b",
+		"/files/{name}.{ext}", "/files/{n}.{e}", "/files/{name}.json", "/", "/x/", "/x"}
+	for _, a := range templates {
+		for _, b := range templates {
+			ka, errA := Key(a)
+			kb, errB := Key(b)
+			if errA != nil || errB != nil {
+				t.Fatalf("Key(%q), Key(%q): %v, %v", a, b, errA, errB)
+			}
+			_, err := New([]Entry[int]{{Path: a, Method: "GET"}, {Path: b, Method: "GET"}})
+			if dup := err != nil; dup != (ka == kb) {
+				t.Errorf("%q (key %q) and %q (key %q): New error %v", a, ka, b, kb, err)
+			}
+		}
+	}
+	for _, bad := range []string{"a", "/a/{id", "/a/id}", "/a/{}", "/a/{x}{y}", "/a/{{x}}"} {
+		_, kerr := Key(bad)
+		_, nerr := New([]Entry[int]{{Path: bad, Method: "GET"}})
+		if kerr == nil || nerr == nil || !strings.HasSuffix(nerr.Error(), ": "+kerr.Error()) {
+			t.Errorf("%q: Key error %v, New error %v; want both, New's ending with Key's", bad, kerr, nerr)
+		}
+	}
+}
