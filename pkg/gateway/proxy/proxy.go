@@ -322,9 +322,9 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	if http10 {
 		resp = fasthttp.AcquireResponse()
 	}
-	body := watchBody(req)
+	body := watchBody(req, rt.timeout)
 	err := up.client.DoTimeout(req, resp, rt.timeout)
-	bodyErr := body.failed()
+	bodyErr := body.failed(err)
 	body.release(req)
 	switch {
 	case bodyErr != nil:

@@ -149,9 +149,9 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path
 		m := &l.members[i]
 		up := m.upstream()
 		setBackendURI(req, up, rest.B)
-		body := watchBody(req)
+		body := watchBody(req, rt.timeout)
 		err := up.client.DoTimeout(req, resp, rt.timeout)
-		bodyErr := body.failed()
+		bodyErr := body.failed(err)
 		body.release(req)
 		now = clock()
 
