@@ -332,7 +332,7 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	case err != nil:
 		p.fail(ctx, rt, up, err, http10, resp)
 	default:
-		respond(ctx, rt, resp, http10)
+		p.respond(ctx, rt, resp, http10)
 	}
 	return up.target.Raw
 }
@@ -383,7 +383,7 @@ func setBackendURI(req *fasthttp.Request, up *upstream, rest []byte) {
 }
 
 // respond finishes the client's answer from the backend's response resp.
-func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
+func (p *Proxy) respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
 	removeHopHeaders(&resp.Header, responseHops(&resp.Header))
 	// A backend closing its connection must not close the client's.
 	resp.Header.ResetConnectionClose()
@@ -391,7 +391,7 @@ func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http1
 		rt.cors.decorate(&ctx.Request.Header, &resp.Header)
 	}
 	if http10 {
-		respondHTTP10(ctx, resp)
+		respondHTTP10(ctx, resp, p.opts.ClientWriteTimeout)
 	}
 }
 
@@ -414,8 +414,11 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, rt *route, up *upstream, err erro
 // respondHTTP10 answers an HTTP/1.0 client, which cannot read chunked
 // encoding, with resp. A body of known length is handed to the server as
 // is; one of unknown length is written raw on the hijacked connection,
-// which is then closed to mark its end.
-func respondHTTP10(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
+// which is then closed to mark its end. fasthttp clears a hijacked
+// connection's deadlines, so that write gets writeTimeout itself, as every
+// other answer does: a client that stops reading cannot hold the
+// connection and the backend's for good.
+func respondHTTP10(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, writeTimeout time.Duration) {
 	stream := resp.BodyStream()
 	if stream == nil || resp.Header.ContentLength() >= 0 {
 		resp.Header.CopyTo(&ctx.Response.Header)
@@ -435,6 +438,9 @@ func respondHTTP10(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
 		defer fasthttp.ReleaseResponse(resp)
 		resp.Header.Del(fasthttp.HeaderTransferEncoding)
 		resp.Header.SetConnectionClose()
+		if c.SetWriteDeadline(time.Now().Add(writeTimeout)) != nil {
+			return
+		}
 		if _, err := c.Write(resp.Header.Header()); err == nil {
 			io.Copy(c, stream) //nolint:errcheck // the client sees a short body
 		}

@@ -210,7 +210,7 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path
 			p.log.Debug("retry wait cut short: shutting down, or the client left", "upstream", up.target.Raw)
 			ctx.SetConnectionClose()
 		}
-		respond(ctx, rt, resp, http10)
+		p.respond(ctx, rt, resp, http10)
 		return up.target.Raw
 	}
 }
