@@ -649,7 +649,14 @@ func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
 }
 
 // errorHandler answers requests fasthttp could not parse.
+//
+// It gives the answer a write deadline of its own: on a TLS connection
+// fasthttp leaves the handshake's write deadline in place until the first
+// response, and it expires with the read timeout; a write cut by it
+// leaves a partial TLS record, and the client reads a broken stream
+// instead of the 408.
 func (p *Proxy) errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	ctx.SetWriteDeadline(time.Now().Add(p.opts.ClientWriteTimeout)) //nolint:errcheck // best effort: the answer may not get through
 	var small *fasthttp.ErrSmallBuffer
 	switch {
 	case errors.As(err, &small):
