@@ -44,10 +44,10 @@ type Options struct {
 	// a backend connection forever. Default 60s each, as the backend timeout.
 	ClientReadTimeout, ClientWriteTimeout time.Duration
 	// KeepEscapedSlashes forwards request paths holding an encoded slash or
-	// backslash (%2F, %5C) instead of refusing them with 400. A backend
-	// that decodes them may then serve paths outside the API: "1%2F..%2F..%2Fadmin"
-	// matches /pet/{petId} yet reaches the backend's /admin. An encoded NUL
-	// is refused either way.
+	// backslash (%2F, %5C), or a plain backslash, instead of refusing them
+	// with 400. A backend that decodes them may then serve paths outside
+	// the API: "1%2F..%2F..%2Fadmin" matches /pet/{petId} yet reaches the
+	// backend's /admin. An encoded NUL is refused either way.
 	KeepEscapedSlashes bool
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
@@ -254,6 +254,11 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	if string(path) == "/health" && (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead) {
 		ctx.SetContentType(fault.ContentType)
 		ctx.SetBody(healthBody)
+		return ""
+	}
+	if !p.opts.KeepEscapedSlashes && bytes.IndexByte(path, '\\') >= 0 {
+		// What %5C decodes to, refused for the same reason (cleanPath).
+		writeFault(ctx, fault.Backslash)
 		return ""
 	}
 	if bytes.IndexByte(path, '%') < 0 {

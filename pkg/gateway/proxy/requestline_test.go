@@ -113,6 +113,32 @@ func TestKeepEscapedSlashesForwardsThem(t *testing.T) {
 	}
 }
 
+// TestRawBackslashCannotEscapeBasePath: a backslash written plainly in the
+// path is what %5C decodes to, and a backend that reads it as a slash
+// (as Windows servers do) serves `1\..\..\admin` as /admin. It is refused
+// as %5C is, unless --escaped-slashes=keep, which forwards it as received.
+func TestRawBackslashCannotEscapeBasePath(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{})
+	for _, path := range []string{`/petstore/v1/pet/1\..\..\admin`, `/petstore/v1/pet/a\b`, `/petstore/v1\pet/1`} {
+		resp := rawGet(t, gw.url, path)
+		if !strings.HasPrefix(resp, "HTTP/1.1 400 ") || !strings.HasSuffix(resp, string(fault.Backslash.Body)) {
+			t.Errorf("%s: got %q, want 400 %s", path, resp, fault.Backslash.Body)
+		}
+	}
+	if n := rec.count(); n != 0 {
+		uri, _ := rec.last()
+		t.Errorf("the backend got %d refused requests, the last %q", n, uri)
+	}
+	keep := startGateway(t, petstore(be, 0), Options{KeepEscapedSlashes: true})
+	if resp := rawGet(t, keep.url, `/petstore/v1/pet/a\b`); !strings.HasSuffix(resp, "\r\n\r\nok") {
+		t.Fatalf("backslash with keep: got %q, want the backend's answer", resp)
+	}
+	if uri, _ := rec.last(); uri != `/v2/pet/a\b` {
+		t.Errorf("backslash with keep: backend got %q, want it as received", uri)
+	}
+}
+
 // TestEscapedPathsReachDeclaredTemplates: a request that escapes what a
 // template writes plainly (non-ASCII, reserved characters) reaches it;
 // escapes of unreserved characters are decoded in the forwarded path, and
