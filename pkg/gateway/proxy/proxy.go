@@ -349,6 +349,9 @@ func prepareRequest(ctx *fasthttp.RequestCtx, hops hopSet) (http10 bool) {
 	h := &ctx.Request.Header
 	removeHopHeaders(h, hops)
 	h.ResetConnectionClose()
+	// A body without a Content-Type goes without one, as the client sent
+	// it; fasthttp's client would add "application/octet-stream".
+	h.SetNoDefaultContentType(true)
 	http10 = !h.IsHTTP11()
 	if http10 {
 		h.SetProtocol("HTTP/1.1")

@@ -327,3 +327,24 @@ func TestBareLFCheckSparesValidRequests(t *testing.T) {
 }
 
 func itoaHex(n int) string { return strings.ToUpper(strconv.FormatInt(int64(n), 16)) }
+
+// TestForwardedRequestKeepsItsContentType: a request with a body and no
+// Content-Type reaches the backend without one, as sent; fasthttp's client
+// added "application/octet-stream", which tells a backend something the
+// client never said. One that has a Content-Type keeps it.
+func TestForwardedRequestKeepsItsContentType(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{})
+	for _, tt := range []struct{ head, want string }{
+		{"", ""},
+		{"Content-Type: text/csv\r\n", "text/csv"},
+	} {
+		resp := rawRoundTrip(t, gw.url, "POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\n"+tt.head+"Content-Length: 5\r\nConnection: close\r\n\r\nhello")
+		if !strings.HasSuffix(resp, "\r\n\r\nok") {
+			t.Fatalf("got %q, want the backend's answer", resp)
+		}
+		if _, h := rec.last(); h.Get("Content-Type") != tt.want || len(h.Values("Content-Type")) > 1 {
+			t.Errorf("sent %q: backend got Content-Type %q, want %q", tt.head, h.Values("Content-Type"), tt.want)
+		}
+	}
+}
