@@ -63,6 +63,9 @@ var (
 	BadPath = New(400, 400, "Bad Request", "The request path contains an encoded NUL (%00) or a '%' not followed by two hexadecimal digits")
 	// BadHeaderName refuses a header whose name has a space in it.
 	BadHeaderName = New(400, 400, "Bad Request", "A request header name contains a space; header names are single tokens")
+	// BadTransferEncoding refuses a request whose Transfer-Encoding does
+	// not end in chunked: its body's length cannot be known.
+	BadTransferEncoding = New(400, 400, "Bad Request", "The request's Transfer-Encoding is not chunked; send the body chunked or with a Content-Length")
 	// BareLineFeed refuses a request header block that ends with a bare LF
 	// instead of CRLF, which fasthttp would otherwise wait on until the
 	// client read timeout.

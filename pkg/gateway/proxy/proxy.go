@@ -249,6 +249,13 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 		writeFault(ctx, fault.BadHeaderName)
 		return ""
 	}
+	if hops&transferEncoding != 0 && h.ContentLength() != -1 {
+		// fasthttp takes only chunked and ignores any other coding, such
+		// as "identity": the body's length is not known (RFC 9112 §6.3).
+		ctx.SetConnectionClose()
+		writeFault(ctx, fault.BadTransferEncoding)
+		return ""
+	}
 	path := ctx.Request.URI().PathOriginal()
 	method := ctx.Method()
 	if string(path) == "/health" && (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead) {
@@ -494,6 +501,9 @@ type hopSet uint16
 // gateway saw.
 const forwarded hopSet = 1 << len(hopHeaders)
 
+// transferEncoding marks a request with a Transfer-Encoding header.
+const transferEncoding = forwarded << 1
+
 // add adds key to s if it names a hop-by-hop header, in any case.
 func (s *hopSet) add(key []byte) {
 	for i, h := range hopHeaders {
@@ -544,8 +554,12 @@ func requestHops(h *fasthttp.RequestHeader) (s hopSet, ok bool) {
 			if bytes.IndexByte(name, ' ') >= 0 || bytes.IndexByte(name, '\t') >= 0 {
 				return s, false
 			}
-			if s.add(name); len(name) == len("Forwarded") && equalFoldBytes(name, "Forwarded") {
+			s.add(name)
+			switch {
+			case equalFoldBytes(name, "Forwarded"):
 				s |= forwarded
+			case equalFoldBytes(name, fasthttp.HeaderTransferEncoding):
+				s |= transferEncoding
 			}
 		}
 	}

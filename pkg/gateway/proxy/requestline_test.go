@@ -348,3 +348,33 @@ func TestForwardedRequestKeepsItsContentType(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferEncodingOtherThanChunkedIsRefused: a request whose
+// Transfer-Encoding does not end in chunked has no reliable length (RFC
+// 9112 §6.3: 400, then close). fasthttp ignored "identity": it read the
+// body by Content-Length, or took the request as bodyless and served the
+// bytes after it as the next request, which a front proxy may have read as
+// this one's body.
+func TestTransferEncodingOtherThanChunkedIsRefused(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{})
+	for _, req := range []string{
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc",
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nGET /petstore/v1/pet/smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\ntransfer-encoding: Identity\r\n\r\n",
+	} {
+		resp := rawRoundTrip(t, gw.url, req)
+		if !strings.HasPrefix(resp, "HTTP/1.1 400 ") || strings.Count(resp, "HTTP/1.1 ") != 1 {
+			t.Errorf("%q: got %q, want one 400 and the connection closed", req, resp)
+		}
+	}
+	if n := rec.count(); n != 0 {
+		uri, _ := rec.last()
+		t.Errorf("the backend got %d refused requests, the last %q", n, uri)
+	}
+	// Chunked still works, in any case.
+	resp := rawRoundTrip(t, gw.url, "POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+	if !strings.HasSuffix(resp, "\r\n\r\nok") {
+		t.Errorf("chunked body: got %q, want the backend's answer", resp)
+	}
+}
