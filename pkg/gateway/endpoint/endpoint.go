@@ -36,9 +36,14 @@ func Parse(s string) (*Target, error) {
 	shown := Redact(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
+		if shown != raw {
+			// The parser's reason quotes a piece of the URL, which may be
+			// a piece of the password ("invalid port \":pa\" after host").
+			return nil, fmt.Errorf("%q is not a URL: the user information is malformed; an endpoint carries no credentials", shown)
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			err = ue.Err // the url.Error repeats the URL, password included
+			err = ue.Err // the url.Error repeats the URL
 		}
 		return nil, fmt.Errorf("%q is not a URL: %v", shown, err)
 	}
@@ -83,26 +88,60 @@ func CheckPort(u *url.URL) error {
 // does not parse as a URL. Every URL that reaches a log or a status page
 // from an etcd value or a flag goes through it.
 func Redact(s string) string {
-	i := strings.Index(s, "//")
-	if i < 0 {
-		return s
+	start := 0 // where the user information would begin
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + 2
 	}
-	start := i + 2
-	authority := s[start:]
-	if j := strings.IndexAny(authority, "/?#"); j >= 0 {
-		authority = authority[:j]
+	rest := s[start:]
+	authority := rest
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		authority = rest[:j]
 	}
 	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return s
+	switch {
+	case at >= 0 && start == 0:
+		// No "//": a "user:password@host" without a scheme, alone or
+		// quoted in a message; it starts after a space, quote, '(', ','
+		// or '='.
+		start = strings.LastIndexAny(s[:at], " \t\"'(,=") + 1
+		rest, at = s[start:], at-start
+	case at < 0:
+		if at = unescapedPasswordEnd(s, rest, authority); at < 0 {
+			return s
+		}
 	}
-	user, _, hasPassword := strings.Cut(authority[:at], ":")
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
 	if !hasPassword {
 		user = ""
 	} else {
 		user += ":"
 	}
 	return s[:start] + user + "xxxxx" + s[start+at:]
+}
+
+// unescapedPasswordEnd finds the '@' that ends a password holding an
+// unescaped '/', '?' or '#' ("http://u:pa/ss@host/"), which ends the
+// authority early for a parser, so that the text before it looks like
+// "host:port"; it returns -1 when s has no such password. Such a value
+// does not parse as a URL: its "port" is not digits.
+func unescapedPasswordEnd(s, rest, authority string) int {
+	colon, at := strings.IndexByte(authority, ':'), strings.IndexByte(rest, '@')
+	if colon < 0 || at < 0 || isDigits(authority[colon+1:]) {
+		return -1
+	}
+	if _, err := url.Parse(s); err == nil {
+		return -1
+	}
+	return at
+}
+
+func isDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Binding is a slot holding the current Target.

@@ -75,3 +75,33 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialsNeverShownForMalformedURLs: values a careless operator
+// writes with a password, without a scheme or with an unescaped '/', '?'
+// or '#' in the password, are not URLs a parser splits where the password
+// ends; neither Redact nor Parse's error may show the password.
+func TestCredentialsNeverShownForMalformedURLs(t *testing.T) {
+	for _, tt := range []struct{ in, secret, want string }{
+		{"admin:hunter2@127.0.0.1:2379", "hunter2", "admin:xxxxx@127.0.0.1:2379"},
+		{"admin:hunter2@backend/v2", "hunter2", "admin:xxxxx@backend/v2"},
+		{"http://admin:hun/ter2@backend:8080/v2", "hun", "http://admin:xxxxx@backend:8080/v2"},
+		{"https://svc:AbC/dE+f==@backend/v2", "AbC", "https://svc:xxxxx@backend/v2"},
+		{"http://u:s3Q?zz@backend/v2", "s3Q", "http://u:xxxxx@backend/v2"},
+		{"http://u:s3Q#zz@backend/v2", "s3Q", "http://u:xxxxx@backend/v2"},
+		{`malformed etcd entry "etcd(k, admin:hunter2@backend)"`, "hunter2", `malformed etcd entry "etcd(k, admin:xxxxx@backend)"`},
+	} {
+		if got := Redact(tt.in); got != tt.want || strings.Contains(got, tt.secret) {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if _, err := Parse(tt.in); err == nil || strings.Contains(err.Error(), tt.secret) {
+			t.Errorf("Parse(%q): error %v, want one that does not show %q", tt.in, err, tt.secret)
+		}
+	}
+	// Valid URLs with an '@' or a port outside the user information are
+	// left as they are.
+	for _, s := range []string{"http://backend:8080/v2?email=a@b", "http://backend/a@b", "http://backend:8080/a@b"} {
+		if got := Redact(s); got != s {
+			t.Errorf("Redact(%q) = %q, want it unchanged", s, got)
+		}
+	}
+}

@@ -55,10 +55,17 @@ var (
 	// EncodedSlash refuses a path with %2F or %5C: a backend that decodes
 	// them would see segments the gateway did not route, such as "..".
 	EncodedSlash = New(400, 400, "Bad Request", "The request path contains an encoded slash or backslash (%2F or %5C), which the gateway refuses: a backend decoding it could serve a path outside the API. Send the path without them")
+	// Backslash refuses a path with a backslash written plainly: it is what
+	// %5C decodes to, and a backend reading it as a slash would see
+	// segments the gateway did not route.
+	Backslash = New(400, 400, "Bad Request", "The request path contains a backslash (\\), which the gateway refuses: a backend reading it as a slash could serve a path outside the API. Send the path without it")
 	// BadPath refuses a path with an encoded NUL or a malformed escape.
 	BadPath = New(400, 400, "Bad Request", "The request path contains an encoded NUL (%00) or a '%' not followed by two hexadecimal digits")
 	// BadHeaderName refuses a header whose name has a space in it.
 	BadHeaderName = New(400, 400, "Bad Request", "A request header name contains a space; header names are single tokens")
+	// BadTransferEncoding refuses a request whose Transfer-Encoding does
+	// not end in chunked: its body's length cannot be known.
+	BadTransferEncoding = New(400, 400, "Bad Request", "The request's Transfer-Encoding is not chunked; send the body chunked or with a Content-Length")
 	// BareLineFeed refuses a request header block that ends with a bare LF
 	// instead of CRLF, which fasthttp would otherwise wait on until the
 	// client read timeout.

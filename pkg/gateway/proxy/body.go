@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
 	"github.com/valyala/fasthttp"
@@ -16,26 +17,37 @@ import (
 // sent malformed chunks, a forbidden trailer or fewer bytes than its
 // Content-Length: with a bodyReader the second kind is the client's fault,
 // answered 400, and never counts against the backend.
+//
+// A body that arrives too slowly is the client's fault too: the backend
+// exchange must end by the endpoint's timeout, and while the client
+// trickles its body the exchange waits on the client, not on the backend.
+// A read of the body that returns after that deadline means the exchange
+// ran out of time waiting on the client (408), not on the backend (504).
 type bodyReader struct {
 	r io.Reader
 	// left is what a body of known length still owes; -1 for chunked.
 	left int64
 	err  error
+	// deadline is when the exchange's timeout expires; late is set when a
+	// read of the body returned after it.
+	deadline time.Time
+	late     bool
 }
 
 var bodyReaders = sync.Pool{New: func() any { return new(bodyReader) }}
 
 // watchBody puts a bodyReader in front of req's streamed body and returns
-// it, or nil when req has no streamed body. release it after the exchange.
-// It is pooled, so a request with a body allocates nothing for it.
-func watchBody(req *fasthttp.Request) *bodyReader {
+// it, or nil when req has no streamed body; timeout is the exchange's.
+// release it after the exchange. It is pooled, so a request with a body
+// allocates nothing for it.
+func watchBody(req *fasthttp.Request, timeout time.Duration) *bodyReader {
 	s := req.BodyStream()
 	if s == nil {
 		return nil
 	}
 	n := req.Header.ContentLength()
 	b := bodyReaders.Get().(*bodyReader)
-	*b = bodyReader{r: s, left: int64(n)}
+	*b = bodyReader{r: s, left: int64(n), deadline: time.Now().Add(timeout)}
 	if n < 0 {
 		b.left = -1
 	}
@@ -50,6 +62,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	n, err := b.r.Read(p)
+	if !b.late && time.Now().After(b.deadline) {
+		b.late = true
+	}
 	if b.left >= 0 {
 		b.left -= int64(n)
 		// fasthttp's request stream ends a body cut short with a plain
@@ -64,13 +79,33 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// failed reports the client's error reading the body, if any; b may be nil.
-func (b *bodyReader) failed() error {
-	if b == nil {
+// failed reports the client's error reading the body, if any, for an
+// exchange that ended with exchangeErr; b may be nil. An exchange that
+// failed after waiting on the client past its deadline failed because of
+// the client: errSlowBody.
+func (b *bodyReader) failed(exchangeErr error) error {
+	switch {
+	case b == nil:
 		return nil
+	case b.err != nil:
+		return b.err
+	case exchangeErr != nil && b.late:
+		return errSlowBody
 	}
-	return b.err
+	return nil
 }
+
+// errSlowBody is the client's fault of a request body that was still
+// arriving when the backend exchange's timeout expired. It is a timeout,
+// answered 408.
+var errSlowBody error = slowBodyError{}
+
+type slowBodyError struct{}
+
+func (slowBodyError) Error() string {
+	return "the request body was still arriving when the backend timeout expired"
+}
+func (slowBodyError) Timeout() bool { return true }
 
 // release returns b to the pool; b may be nil. A body the exchange did not
 // send (no connection could be had) goes back to req as it was, so the

@@ -292,3 +292,61 @@ func (l *logRecorder) lastAttr(msg, key string) string {
 	}
 	return ""
 }
+
+// slowUpload sends a POST whose 200 KB body takes about d to arrive, in
+// ten pieces, and returns the gateway's answer. The body is larger than
+// maxReplayBody, so it streams to the backend while it arrives.
+func slowUpload(t *testing.T, addr, path string, d time.Duration) string {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(addr, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	const pieces, size = 10, 20 << 10
+	if _, err := io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Length: "+itoa(pieces*size)+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	piece := strings.Repeat("x", size)
+	for range pieces {
+		time.Sleep(d / pieces) // the client's pace, not a wait on the gateway
+		if _, err := io.WriteString(c, piece); err != nil {
+			break // the gateway answered and closed: read its answer
+		}
+	}
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return line
+}
+
+// TestSlowUploadPastBackendTimeoutIsTheClientsFault: a client whose body
+// takes longer to arrive than the endpoint's timeout gets 408; the breaker
+// does not count it, the failover list keeps its first URL, and no backend
+// warning is logged. Before, the gateway answered 504 and blamed the
+// backend, so two slow uploads opened the breaker for every client.
+func TestSlowUploadPastBackendTimeoutIsTheClientsFault(t *testing.T) {
+	a, b := startBackend(t, "a", nil), startBackend(t, "b", nil)
+	logs := &logRecorder{}
+	adv := breakerConfig(2, 0.5, 60000)
+	adv.TimeoutMillis = 300
+	gw := startGateway(t, listAPI(spec.TypeFailover, adv, a.URL(), b.URL()), Options{Logger: slog.New(logs)})
+	for range 3 {
+		if resp := slowUpload(t, gw.url, "/api/item", 900*time.Millisecond); !strings.HasPrefix(resp, "HTTP/1.1 408 ") {
+			t.Fatalf("upload slower than the backend timeout: got %.120q, want 408", resp)
+		}
+	}
+	if status, body := call(t, "GET", gw.url+"/api/item", nil); status != 200 || body != "a 0" {
+		t.Fatalf("after 3 slow uploads: got %d %q, want the first URL's 200 (breaker closed, no failover)", status, body)
+	}
+	if b.hits.Load() != 0 {
+		t.Errorf("the second URL got %d requests: a slow client moved traffic off the first", b.hits.Load())
+	}
+
+	plain := startGateway(t, petstore(a.URL(), 300), Options{Logger: slog.New(logs)})
+	if resp := slowUpload(t, plain.url, "/petstore/v1/pet", 900*time.Millisecond); !strings.HasPrefix(resp, "HTTP/1.1 408 ") {
+		t.Fatalf("slow upload on the plain path: got %.120q, want 408", resp)
+	}
+	if w := logs.atLeast(slog.LevelWarn); len(w) > 0 {
+		t.Errorf("slow uploads logged warnings: %q", w)
+	}
+}

@@ -15,9 +15,9 @@
 //
 // Before routing, a request line whose version is not HTTP/1.x gets 505,
 // and a header name with a space in it 400. A path with percent-escapes is
-// checked and normalized: an escaped slash or backslash (%2F, %5C) gets
-// 400 unless --escaped-slashes=keep, an escaped NUL or a malformed escape
-// always does; routes are matched against the path with its escapes
+// checked and normalized: an escaped slash or backslash (%2F, %5C), and a
+// plain backslash, get 400 unless --escaped-slashes=keep, an escaped NUL
+// or a malformed escape always does; routes are matched against the path with its escapes
 // decoded (but those of '/', '\', NUL and '%'), so /caf%C3%A9 reaches
 // /café; the path is forwarded as received, except that escapes of
 // unreserved characters (letters, digits, - . _ ~) are decoded. A client's

@@ -45,10 +45,10 @@ type Options struct {
 	// a backend connection forever. Default 60s each, as the backend timeout.
 	ClientReadTimeout, ClientWriteTimeout time.Duration
 	// KeepEscapedSlashes forwards request paths holding an encoded slash or
-	// backslash (%2F, %5C) instead of refusing them with 400. A backend
-	// that decodes them may then serve paths outside the API: "1%2F..%2F..%2Fadmin"
-	// matches /pet/{petId} yet reaches the backend's /admin. An encoded NUL
-	// is refused either way.
+	// backslash (%2F, %5C), or a plain backslash, instead of refusing them
+	// with 400. A backend that decodes them may then serve paths outside
+	// the API: "1%2F..%2F..%2Fadmin" matches /pet/{petId} yet reaches the
+	// backend's /admin. An encoded NUL is refused either way.
 	KeepEscapedSlashes bool
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
@@ -250,11 +250,23 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 		writeFault(ctx, fault.BadHeaderName)
 		return ""
 	}
+	if hops&transferEncoding != 0 && h.ContentLength() != -1 {
+		// fasthttp takes only chunked and ignores any other coding, such
+		// as "identity": the body's length is not known (RFC 9112 §6.3).
+		ctx.SetConnectionClose()
+		writeFault(ctx, fault.BadTransferEncoding)
+		return ""
+	}
 	path := ctx.Request.URI().PathOriginal()
 	method := ctx.Method()
 	if string(path) == "/health" && (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead) {
 		ctx.SetContentType(fault.ContentType)
 		ctx.SetBody(healthBody)
+		return ""
+	}
+	if !p.opts.KeepEscapedSlashes && bytes.IndexByte(path, '\\') >= 0 {
+		// What %5C decodes to, refused for the same reason (cleanPath).
+		writeFault(ctx, fault.Backslash)
 		return ""
 	}
 	if bytes.IndexByte(path, '%') < 0 {
@@ -323,9 +335,9 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	if http10 {
 		resp = fasthttp.AcquireResponse()
 	}
-	body := watchBody(req)
+	body := watchBody(req, rt.timeout)
 	err := up.client.DoTimeout(req, resp, rt.timeout)
-	bodyErr := body.failed()
+	bodyErr := body.failed(err)
 	body.release(req)
 	switch {
 	case bodyErr != nil:
@@ -333,7 +345,7 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	case err != nil:
 		p.fail(ctx, rt, up, err, http10, resp)
 	default:
-		respond(ctx, rt, resp, http10)
+		p.respond(ctx, rt, resp, http10)
 	}
 	return up.target.Raw
 }
@@ -345,6 +357,9 @@ func prepareRequest(ctx *fasthttp.RequestCtx, hops hopSet) (http10 bool) {
 	h := &ctx.Request.Header
 	removeHopHeaders(h, hops)
 	h.ResetConnectionClose()
+	// A body without a Content-Type goes without one, as the client sent
+	// it; fasthttp's client would add "application/octet-stream".
+	h.SetNoDefaultContentType(true)
 	http10 = !h.IsHTTP11()
 	if http10 {
 		h.SetProtocol("HTTP/1.1")
@@ -384,7 +399,7 @@ func setBackendURI(req *fasthttp.Request, up *upstream, rest []byte) {
 }
 
 // respond finishes the client's answer from the backend's response resp.
-func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
+func (p *Proxy) respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
 	removeHopHeaders(&resp.Header, responseHops(&resp.Header))
 	// A backend closing its connection must not close the client's.
 	resp.Header.ResetConnectionClose()
@@ -392,7 +407,7 @@ func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http1
 		rt.cors.decorate(&ctx.Request.Header, &resp.Header)
 	}
 	if http10 {
-		respondHTTP10(ctx, resp)
+		respondHTTP10(ctx, resp, p.opts.ClientWriteTimeout)
 	}
 }
 
@@ -415,8 +430,11 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, rt *route, up *upstream, err erro
 // respondHTTP10 answers an HTTP/1.0 client, which cannot read chunked
 // encoding, with resp. A body of known length is handed to the server as
 // is; one of unknown length is written raw on the hijacked connection,
-// which is then closed to mark its end.
-func respondHTTP10(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
+// which is then closed to mark its end. fasthttp clears a hijacked
+// connection's deadlines, so that write gets writeTimeout itself, as every
+// other answer does: a client that stops reading cannot hold the
+// connection and the backend's for good.
+func respondHTTP10(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, writeTimeout time.Duration) {
 	stream := resp.BodyStream()
 	if stream == nil || resp.Header.ContentLength() >= 0 {
 		resp.Header.CopyTo(&ctx.Response.Header)
@@ -436,6 +454,9 @@ func respondHTTP10(ctx *fasthttp.RequestCtx, resp *fasthttp.Response) {
 		defer fasthttp.ReleaseResponse(resp)
 		resp.Header.Del(fasthttp.HeaderTransferEncoding)
 		resp.Header.SetConnectionClose()
+		if c.SetWriteDeadline(time.Now().Add(writeTimeout)) != nil {
+			return
+		}
 		if _, err := c.Write(resp.Header.Header()); err == nil {
 			io.Copy(c, stream) //nolint:errcheck // the client sees a short body
 		}
@@ -480,6 +501,9 @@ type hopSet uint16
 // about itself, while X-Forwarded-For, -Host and -Proto say what the
 // gateway saw.
 const forwarded hopSet = 1 << len(hopHeaders)
+
+// transferEncoding marks a request with a Transfer-Encoding header.
+const transferEncoding = forwarded << 1
 
 // add adds key to s if it names a hop-by-hop header, in any case.
 func (s *hopSet) add(key []byte) {
@@ -531,8 +555,12 @@ func requestHops(h *fasthttp.RequestHeader) (s hopSet, ok bool) {
 			if bytes.IndexByte(name, ' ') >= 0 || bytes.IndexByte(name, '\t') >= 0 {
 				return s, false
 			}
-			if s.add(name); len(name) == len("Forwarded") && equalFoldBytes(name, "Forwarded") {
+			s.add(name)
+			switch {
+			case equalFoldBytes(name, "Forwarded"):
 				s |= forwarded
+			case equalFoldBytes(name, fasthttp.HeaderTransferEncoding):
+				s |= transferEncoding
 			}
 		}
 	}
@@ -644,7 +672,14 @@ func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
 }
 
 // errorHandler answers requests fasthttp could not parse.
+//
+// It gives the answer a write deadline of its own: on a TLS connection
+// fasthttp leaves the handshake's write deadline in place until the first
+// response, and it expires with the read timeout; a write cut by it
+// leaves a partial TLS record, and the client reads a broken stream
+// instead of the 408.
 func (p *Proxy) errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	ctx.SetWriteDeadline(time.Now().Add(p.opts.ClientWriteTimeout)) //nolint:errcheck // best effort: the answer may not get through
 	var small *fasthttp.ErrSmallBuffer
 	switch {
 	case errors.As(err, &small):

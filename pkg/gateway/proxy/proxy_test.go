@@ -420,6 +420,45 @@ func TestHTTP10Client(t *testing.T) {
 	}
 }
 
+// TestHTTP10ClientThatStopsReadingIsCutOff: an HTTP/1.0 client that
+// stops reading a streamed answer of unknown length is cut off after the
+// client write timeout, as an HTTP/1.1 client is, and the backend
+// connection is given up. That answer is written on the hijacked
+// connection, on which fasthttp sets no deadline: before, the client held
+// its connection, a goroutine and a backend connection for as long as it
+// liked.
+func TestHTTP10ClientThatStopsReadingIsCutOff(t *testing.T) {
+	gone := make(chan struct{})
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// No Content-Length and no end: the gateway streams it.
+		piece := make([]byte, 64<<10)
+		for {
+			if _, err := w.Write(piece); err != nil {
+				close(gone) // the gateway closed the backend connection
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer be.Close()
+	gw := startGateway(t, petstore(be.URL, 0), Options{ClientWriteTimeout: 200 * time.Millisecond})
+	c, err := net.Dial("tcp", strings.TrimPrefix(gw.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	if _, err := io.WriteString(c, "GET /petstore/v1/pet/1 HTTP/1.0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The client reads nothing from here on.
+	select {
+	case <-gone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an HTTP/1.0 client that stopped reading still holds the gateway 10 s later (client write timeout 200 ms)")
+	}
+}
+
 func TestKeepAliveBothSides(t *testing.T) {
 	var backendConns atomic.Int32
 	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

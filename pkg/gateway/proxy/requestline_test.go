@@ -113,6 +113,32 @@ func TestKeepEscapedSlashesForwardsThem(t *testing.T) {
 	}
 }
 
+// TestRawBackslashCannotEscapeBasePath: a backslash written plainly in the
+// path is what %5C decodes to, and a backend that reads it as a slash
+// (as Windows servers do) serves `1\..\..\admin` as /admin. It is refused
+// as %5C is, unless --escaped-slashes=keep, which forwards it as received.
+func TestRawBackslashCannotEscapeBasePath(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{})
+	for _, path := range []string{`/petstore/v1/pet/1\..\..\admin`, `/petstore/v1/pet/a\b`, `/petstore/v1\pet/1`} {
+		resp := rawGet(t, gw.url, path)
+		if !strings.HasPrefix(resp, "HTTP/1.1 400 ") || !strings.HasSuffix(resp, string(fault.Backslash.Body)) {
+			t.Errorf("%s: got %q, want 400 %s", path, resp, fault.Backslash.Body)
+		}
+	}
+	if n := rec.count(); n != 0 {
+		uri, _ := rec.last()
+		t.Errorf("the backend got %d refused requests, the last %q", n, uri)
+	}
+	keep := startGateway(t, petstore(be, 0), Options{KeepEscapedSlashes: true})
+	if resp := rawGet(t, keep.url, `/petstore/v1/pet/a\b`); !strings.HasSuffix(resp, "\r\n\r\nok") {
+		t.Fatalf("backslash with keep: got %q, want the backend's answer", resp)
+	}
+	if uri, _ := rec.last(); uri != `/v2/pet/a\b` {
+		t.Errorf("backslash with keep: backend got %q, want it as received", uri)
+	}
+}
+
 // TestEscapedPathsReachDeclaredTemplates: a request that escapes what a
 // template writes plainly (non-ASCII, reserved characters) reaches it;
 // escapes of unreserved characters are decoded in the forwarded path, and
@@ -301,3 +327,54 @@ func TestBareLFCheckSparesValidRequests(t *testing.T) {
 }
 
 func itoaHex(n int) string { return strings.ToUpper(strconv.FormatInt(int64(n), 16)) }
+
+// TestForwardedRequestKeepsItsContentType: a request with a body and no
+// Content-Type reaches the backend without one, as sent; fasthttp's client
+// added "application/octet-stream", which tells a backend something the
+// client never said. One that has a Content-Type keeps it.
+func TestForwardedRequestKeepsItsContentType(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{})
+	for _, tt := range []struct{ head, want string }{
+		{"", ""},
+		{"Content-Type: text/csv\r\n", "text/csv"},
+	} {
+		resp := rawRoundTrip(t, gw.url, "POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\n"+tt.head+"Content-Length: 5\r\nConnection: close\r\n\r\nhello")
+		if !strings.HasSuffix(resp, "\r\n\r\nok") {
+			t.Fatalf("got %q, want the backend's answer", resp)
+		}
+		if _, h := rec.last(); h.Get("Content-Type") != tt.want || len(h.Values("Content-Type")) > 1 {
+			t.Errorf("sent %q: backend got Content-Type %q, want %q", tt.head, h.Values("Content-Type"), tt.want)
+		}
+	}
+}
+
+// TestTransferEncodingOtherThanChunkedIsRefused: a request whose
+// Transfer-Encoding does not end in chunked has no reliable length (RFC
+// 9112 §6.3: 400, then close). fasthttp ignored "identity": it read the
+// body by Content-Length, or took the request as bodyless and served the
+// bytes after it as the next request, which a front proxy may have read as
+// this one's body.
+func TestTransferEncodingOtherThanChunkedIsRefused(t *testing.T) {
+	rec, be := recordURIs(t)
+	gw := startGateway(t, petstore(be, 0), Options{})
+	for _, req := range []string{
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc",
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nGET /petstore/v1/pet/smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\ntransfer-encoding: Identity\r\n\r\n",
+	} {
+		resp := rawRoundTrip(t, gw.url, req)
+		if !strings.HasPrefix(resp, "HTTP/1.1 400 ") || strings.Count(resp, "HTTP/1.1 ") != 1 {
+			t.Errorf("%q: got %q, want one 400 and the connection closed", req, resp)
+		}
+	}
+	if n := rec.count(); n != 0 {
+		uri, _ := rec.last()
+		t.Errorf("the backend got %d refused requests, the last %q", n, uri)
+	}
+	// Chunked still works, in any case.
+	resp := rawRoundTrip(t, gw.url, "POST /petstore/v1/pet HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+	if !strings.HasSuffix(resp, "\r\n\r\nok") {
+		t.Errorf("chunked body: got %q, want the backend's answer", resp)
+	}
+}

@@ -149,9 +149,9 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path
 		m := &l.members[i]
 		up := m.upstream()
 		setBackendURI(req, up, rest.B)
-		body := watchBody(req)
+		body := watchBody(req, rt.timeout)
 		err := up.client.DoTimeout(req, resp, rt.timeout)
-		bodyErr := body.failed()
+		bodyErr := body.failed(err)
 		body.release(req)
 		now = clock()
 
@@ -210,7 +210,7 @@ func (p *Proxy) serveList(ctx *fasthttp.RequestCtx, rt *route, hops hopSet, path
 			p.log.Debug("retry wait cut short: shutting down, or the client left", "upstream", up.target.Raw)
 			ctx.SetConnectionClose()
 		}
-		respond(ctx, rt, resp, http10)
+		p.respond(ctx, rt, resp, http10)
 		return up.target.Raw
 	}
 }

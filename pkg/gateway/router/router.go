@@ -13,10 +13,12 @@
 // escapes through AppendMatchPath first, and then /caf%C3%A9 matches the
 // template /café. A path without '%' is its own match form and needs no
 // copy. A parameter never matches an empty, "." or ".." segment (also
-// percent-encoded), so a request cannot climb out of a backend's base path.
+// percent-encoded, or followed by ";parameters" as in "..;"), so a request
+// cannot climb out of a backend's base path.
 package router
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -268,26 +270,37 @@ func (n *node[T]) match(path []byte) *node[T] {
 }
 
 // paramValue reports whether seg may be a parameter's value: not empty and
-// not a dot segment, written plainly or percent-encoded.
+// not a dot segment, written plainly or percent-encoded, nor one followed
+// by ";parameters" ("..;", "..;jsessionid=1"): Tomcat, Jetty and Spring
+// strip those before resolving dot segments, so they read "..;" as "..".
 func paramValue(seg []byte) bool {
-	switch len(seg) {
-	case 0:
+	if len(seg) == 0 || dotSegment(seg) {
 		return false
-	case 1, 2, 3, 4, 5, 6:
-		dots := 0
-		for i := 0; i < len(seg); {
-			if seg[i] == '.' {
-				i++
-			} else if i+2 < len(seg) && seg[i] == '%' && seg[i+1] == '2' && (seg[i+2] == 'e' || seg[i+2] == 'E') {
-				i += 3
-			} else {
-				return true
-			}
-			dots++
-		}
-		return dots > 2
+	}
+	if i := bytes.IndexByte(seg, ';'); i > 0 && dotSegment(seg[:i]) {
+		return false
 	}
 	return true
+}
+
+// dotSegment reports whether seg is "." or "..", each dot written plainly
+// or as %2E.
+func dotSegment(seg []byte) bool {
+	if len(seg) == 0 || len(seg) > 6 {
+		return false
+	}
+	dots := 0
+	for i := 0; i < len(seg); {
+		if seg[i] == '.' {
+			i++
+		} else if i+2 < len(seg) && seg[i] == '%' && seg[i+1] == '2' && (seg[i+2] == 'e' || seg[i+2] == 'E') {
+			i += 3
+		} else {
+			return false
+		}
+		dots++
+	}
+	return dots <= 2
 }
 
 // glob matches seg against literal parts with one non-empty parameter

@@ -88,6 +88,31 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// TestParameterNeverMatchesDotSegmentWithPathParameters: Tomcat, Jetty and
+// Spring strip ";parameters" from a segment before resolving dot segments,
+// so they read "..;" as "..": /other/..;/..; forwarded to such a backend
+// climbs out of its base path as /other/../.. would. A parameter refuses
+// such a segment, as it refuses "..", and still takes other values with ';'.
+func TestParameterNeverMatchesDotSegmentWithPathParameters(t *testing.T) {
+	rt := build(t, "GET /other/{a}/{b}", "GET /files/{name}.json")
+	for path, want := range map[string]bool{
+		"/other/..;/..;":           false,
+		"/other/..;jsessionid=1/x": false,
+		"/other/x/.;":              false,
+		"/other/%2e%2e;/x":         false,
+		"/other/a;b/..;c":          false,
+		"/files/..;x.json":         false,
+		"/other/a;b/c;d=1":         true,
+		"/other/...;/x":            true,
+		"/other/;/x":               true,
+		"/other/x..;/y":            true,
+	} {
+		if _, _, ok := rt.Lookup([]byte("GET"), []byte(path)); ok != want {
+			t.Errorf("GET %s: matched %v, want %v", path, ok, want)
+		}
+	}
+}
+
 func TestNewErrors(t *testing.T) {
 	tests := []struct {
 		routes []string
