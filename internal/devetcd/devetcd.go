@@ -26,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/micro-gw/micro-gw/internal/loopback"
 	"net"
 	"net/url"
 	"os"
@@ -75,8 +76,8 @@ type TLS struct {
 type Server struct {
 	cfg    Config
 	e      *embed.Etcd
-	client *relay
-	peer   *relay
+	client *loopback.Forwarder
+	peer   *loopback.Forwarder
 	once   sync.Once
 	closed atomic.Bool
 }
@@ -197,12 +198,12 @@ func start(ctx context.Context, c Config, f front) (*Server, error) {
 	}
 	// Peers may need this member before it is ready (to elect a leader);
 	// clients wait in the client listener's queue until it is.
-	peer := newRelay(f.peer, e.Peers[0].Addr().String())
+	peer := loopback.Forward(f.peer, e.Peers[0].Addr().String())
 	timer := time.NewTimer(c.ReadyTimeout)
 	defer timer.Stop()
 	select {
 	case <-e.Server.ReadyNotify():
-		return &Server{cfg: c, e: e, peer: peer, client: newRelay(f.client, e.Clients[0].Addr().String())}, nil
+		return &Server{cfg: c, e: e, peer: peer, client: loopback.Forward(f.client, e.Clients[0].Addr().String())}, nil
 	case err = <-e.Err():
 		err = fmt.Errorf("devetcd: etcd member %q failed: %w", c.Name, err)
 	case <-timer.C:
@@ -211,7 +212,7 @@ func start(ctx context.Context, c Config, f front) (*Server, error) {
 		err = fmt.Errorf("devetcd: waiting for etcd member %q: %w", c.Name, ctx.Err())
 	}
 	e.Close()
-	peer.close()
+	peer.Close()
 	return nil, err
 }
 
@@ -234,9 +235,9 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) Close() {
 	s.once.Do(func() {
 		s.closed.Store(true)
-		s.client.close()
+		s.client.Close()
 		s.e.Close()
-		s.peer.close()
+		s.peer.Close()
 	})
 }
 

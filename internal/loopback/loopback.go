@@ -10,7 +10,10 @@
 // on it again and again, so a server that is stopped and started keeps its
 // address. A Relay uses one for a server that starts after its clients.
 //
-// This package is for tests, test tools and the demo; no non-test file under
+// A Forwarder relays a listener to another address (devetcd puts one in front
+// of each embedded etcd member).
+//
+// This package is for tests, test tools, the demo and micro-gw dev; no non-test file under
 // pkg/ may import it.
 package loopback
 
@@ -89,11 +92,8 @@ func reusePort(fd uintptr) error {
 type Relay struct {
 	res *Reservation
 
-	mu     sync.Mutex
-	ln     net.Listener
-	target string
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	mu sync.Mutex
+	fw *Forwarder // nil while there is no target
 }
 
 // NewRelay reserves a port for a relay with no target yet.
@@ -102,7 +102,7 @@ func NewRelay() (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Relay{res: res, conns: map[net.Conn]struct{}{}}, nil
+	return &Relay{res: res}, nil
 }
 
 // Addr is the relay's address, "127.0.0.1:<port>".
@@ -113,32 +113,27 @@ func (r *Relay) Addr() string { return r.res.Addr() }
 func (r *Relay) SetTarget(target string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.target = target
 	if target == "" {
 		r.stopLocked()
 		return nil
 	}
-	if r.ln != nil {
+	if r.fw != nil {
+		r.fw.setTarget(target)
 		return nil
 	}
 	ln, err := r.res.Listen()
 	if err != nil {
 		return fmt.Errorf("relay on %s: %w", r.Addr(), err)
 	}
-	r.ln = ln
-	r.wg.Add(1)
-	go r.serve(ln)
+	r.fw = Forward(ln, target)
 	return nil
 }
 
 // stopLocked stops listening and cuts every relayed connection.
 func (r *Relay) stopLocked() {
-	if r.ln != nil {
-		r.ln.Close()
-		r.ln = nil
-	}
-	for c := range r.conns {
-		c.Close()
+	if r.fw != nil {
+		r.fw.Close()
+		r.fw = nil
 	}
 }
 
@@ -146,50 +141,87 @@ func (r *Relay) stopLocked() {
 // releases the port.
 func (r *Relay) Close() error {
 	r.mu.Lock()
-	r.target = ""
 	r.stopLocked()
 	r.mu.Unlock()
-	r.wg.Wait()
 	return r.res.Close()
 }
 
-func (r *Relay) serve(ln net.Listener) {
-	defer r.wg.Done()
+// Forwarder relays every connection accepted on a listener to a target
+// address, byte for byte both ways. Closing it cuts every connection at
+// once, as a killed server would.
+type Forwarder struct {
+	ln     net.Listener
+	mu     sync.Mutex
+	target string
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// Forward relays the connections accepted on ln to target ("host:port")
+// until Close.
+func Forward(ln net.Listener, target string) *Forwarder {
+	f := &Forwarder{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	f.wg.Add(1)
+	go f.serve()
+	return f
+}
+
+func (f *Forwarder) setTarget(target string) {
+	f.mu.Lock()
+	f.target = target
+	f.mu.Unlock()
+}
+
+func (f *Forwarder) serve() {
+	defer f.wg.Done()
 	for {
-		c, err := ln.Accept()
+		c, err := f.ln.Accept()
 		if err != nil {
 			return
 		}
-		r.mu.Lock()
-		target := r.target
-		r.mu.Unlock()
+		f.mu.Lock()
+		target := f.target
+		f.mu.Unlock()
 		up, err := net.Dial("tcp", target)
 		if err != nil {
 			c.Close()
 			continue
 		}
-		r.mu.Lock()
-		if r.ln != ln { // stopped while dialing
-			r.mu.Unlock()
+		f.mu.Lock()
+		if f.closed { // closed while dialing
+			f.mu.Unlock()
 			c.Close()
 			up.Close()
-			continue
+			return
 		}
-		r.conns[c], r.conns[up] = struct{}{}, struct{}{}
-		r.wg.Add(2)
-		r.mu.Unlock()
-		go r.pipe(up, c)
-		go r.pipe(c, up)
+		f.conns[c], f.conns[up] = struct{}{}, struct{}{}
+		f.wg.Add(2)
+		f.mu.Unlock()
+		go f.pipe(up, c)
+		go f.pipe(c, up)
 	}
 }
 
-func (r *Relay) pipe(dst, src net.Conn) {
-	defer r.wg.Done()
+func (f *Forwarder) pipe(dst, src net.Conn) {
+	defer f.wg.Done()
 	io.Copy(dst, src) //nolint:errcheck // either side closing ends the relay
 	dst.Close()
 	src.Close()
-	r.mu.Lock()
-	delete(r.conns, dst)
-	delete(r.conns, src)
-	r.mu.Unlock()
+	f.mu.Lock()
+	delete(f.conns, dst)
+	delete(f.conns, src)
+	f.mu.Unlock()
+}
+
+// Close stops accepting, cuts every connection and waits for the copies.
+func (f *Forwarder) Close() {
+	f.ln.Close()
+	f.mu.Lock()
+	f.closed = true
+	for c := range f.conns {
+		c.Close()
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
 }
