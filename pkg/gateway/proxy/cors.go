@@ -161,23 +161,17 @@ func (c *cors) setOrigin(origin []byte, rh *fasthttp.ResponseHeader) {
 
 // originAllowed compares origins case-insensitively (scheme and host are).
 func (c *cors) originAllowed(origin []byte) bool {
-	if c.anyOrigin {
-		return true
-	}
-	for _, o := range c.origins {
-		if bytes.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
+	return c.anyOrigin || containsFunc(c.origins, origin, bytes.EqualFold)
 }
 
 func (c *cors) methodAllowed(m []byte) bool {
-	if c.anyMethod {
-		return true
-	}
-	for _, a := range c.methods {
-		if bytes.Equal(a, m) {
+	return c.anyMethod || containsFunc(c.methods, m, bytes.Equal)
+}
+
+// containsFunc reports whether eq(x, v) holds for an x in list.
+func containsFunc(list [][]byte, v []byte, eq func(a, b []byte) bool) bool {
+	for _, x := range list {
+		if eq(x, v) {
 			return true
 		}
 	}
