@@ -1,0 +1,211 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/netip"
+
+	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
+	"github.com/valyala/bytebufferpool"
+	"github.com/valyala/fasthttp"
+)
+
+var healthBody = []byte(`{"status":"healthy"}`)
+
+// serve answers ctx and returns the backend URL it used, if any.
+func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
+	h := &ctx.Request.Header
+	if !h.IsHTTP11() && !http1(h.Protocol()) {
+		ctx.SetConnectionClose()
+		writeFault(ctx, fault.VersionNotSupported)
+		return ""
+	}
+	hops, ok := requestHops(h)
+	if !ok {
+		ctx.SetConnectionClose()
+		writeFault(ctx, fault.BadHeaderName)
+		return ""
+	}
+	path := ctx.Request.URI().PathOriginal()
+	method := ctx.Method()
+	if string(path) == "/health" && (string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead) {
+		ctx.SetContentType(fault.ContentType)
+		ctx.SetBody(healthBody)
+		return ""
+	}
+	if bytes.IndexByte(path, '%') < 0 {
+		return p.route(ctx, hops, path, path)
+	}
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	match, fwd, b, f := cleanPath(buf.B[:0], path, p.opts.KeepEscapedSlashes)
+	buf.B = b
+	if f != nil {
+		if p.log.Enabled(ctx, slog.LevelDebug) {
+			p.log.Debug("request path refused", "client", ctx.RemoteIP().String(), "path", string(path), "status", f.Status)
+		}
+		writeFault(ctx, f)
+		return ""
+	}
+	return p.route(ctx, hops, match, fwd)
+}
+
+// route forwards a request whose path, match to find its route and fwd to
+// forward, the checks above have passed.
+func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) string {
+	method := ctx.Method()
+	rt, allow, found := p.routes.Lookup(method, match)
+	if !found {
+		if allow == "" {
+			writeFault(ctx, fault.NotFound)
+		} else {
+			ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
+			writeFault(ctx, fault.MethodNotAllowed)
+		}
+		return ""
+	}
+	if !rt.transports.serves(ctx) {
+		writeFault(ctx, fault.NotFound)
+		return ""
+	}
+	if rt.cors != nil && rt.cors.intercept(ctx, rt) {
+		return ""
+	}
+	rest := skipSegments(fwd, rt.base)
+	if rt.policy != nil {
+		return p.serveList(ctx, rt, hops, rest)
+	}
+	var be *Backend
+	if rt.balancer != nil {
+		be = rt.balancer.Pick()
+	}
+	if be == nil {
+		p.answerFault(ctx, rt, fault.NoEndpoint)
+		return ""
+	}
+	up := be.upstream()
+	req := &ctx.Request
+	http10 := prepareRequest(ctx, hops)
+	setBackendURI(req, up, rest)
+
+	resp := &ctx.Response
+	if http10 {
+		resp = fasthttp.AcquireResponse()
+	}
+	body := watchBody(req)
+	err := up.client.DoTimeout(req, resp, rt.timeout)
+	bodyErr := body.failed()
+	body.release(req)
+	switch {
+	case bodyErr != nil:
+		p.clientFailed(ctx, rt, bodyErr, http10, resp)
+	case err != nil:
+		p.fail(ctx, rt, up, err, http10, resp)
+	default:
+		respond(ctx, rt, resp, http10)
+	}
+	return up.target.Raw
+}
+
+// prepareRequest rewrites the client's request for the backend, except its
+// URI: hop-by-hop headers, HTTP/1.1, X-Forwarded-*. It reports whether the
+// client spoke HTTP/1.0.
+func prepareRequest(ctx *fasthttp.RequestCtx, hops hopSet) (http10 bool) {
+	h := &ctx.Request.Header
+	removeHopHeaders(h, hops)
+	h.ResetConnectionClose()
+	http10 = !h.IsHTTP11()
+	if http10 {
+		h.SetProtocol("HTTP/1.1")
+	}
+	if host := h.Host(); len(host) > 0 {
+		h.SetBytesV(fasthttp.HeaderXForwardedHost, host)
+	}
+	var xff [64]byte
+	h.SetBytesV(fasthttp.HeaderXForwardedFor, appendForwardedFor(xff[:0], h.Peek(fasthttp.HeaderXForwardedFor), ctx))
+	if ctx.IsTLS() {
+		h.Set(fasthttp.HeaderXForwardedProto, "https")
+	} else {
+		h.Set(fasthttp.HeaderXForwardedProto, "http")
+	}
+	return http10
+}
+
+// setBackendURI points req at up's target: its scheme and host, its path
+// followed by rest, the query as received. It edits the URI parsed from the
+// client's request line rather than parsing a new one; fasthttp then sends
+// the target's host as Host.
+func setBackendURI(req *fasthttp.Request, up *upstream, rest []byte) {
+	u := req.URI()
+	// fasthttp parses a request received over TLS as https whatever its
+	// URI says; the backend's scheme is the target's.
+	u.SetScheme(up.scheme)
+	u.SetHost(up.host)
+	// A Host header with userinfo must not become an Authorization header.
+	u.SetUsername("")
+	u.SetPassword("")
+	if up.path == "" {
+		u.SetPathBytes(rest) // rest may alias the URI's path: append copies forward
+		return
+	}
+	var buf [256]byte
+	u.SetPathBytes(append(append(buf[:0], up.path...), rest...))
+}
+
+// respond finishes the client's answer from the backend's response resp.
+func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
+	removeHopHeaders(&resp.Header, responseHops(&resp.Header))
+	// A backend closing its connection must not close the client's.
+	resp.Header.ResetConnectionClose()
+	if rt.cors != nil {
+		rt.cors.decorate(&ctx.Request.Header, &resp.Header)
+	}
+	if http10 {
+		respondHTTP10(ctx, resp)
+	}
+}
+
+// fail answers the client with the fault for a backend error, and logs it:
+// at most one warning per backend per failLogInterval, which counts the
+// failures not logged since the previous one, so that a dead backend under
+// load cannot flood the log.
+func (p *Proxy) fail(ctx *fasthttp.RequestCtx, rt *route, up *upstream, err error, http10 bool, resp *fasthttp.Response) {
+	f := classify(err)
+	if ok, suppressed := up.failLog.allow(p.opts.clock()); ok {
+		p.log.Warn("backend request failed", "upstream", up.target.Raw, "status", f.Status, "error", err, "suppressed", suppressed)
+	}
+	if http10 {
+		fasthttp.ReleaseResponse(resp)
+	}
+	ctx.Response.Reset()
+	p.answerFault(ctx, rt, f)
+}
+
+// appendForwardedFor appends the X-Forwarded-For value: the one received,
+// if any, then the client's address.
+func appendForwardedFor(dst, prior []byte, ctx *fasthttp.RequestCtx) []byte {
+	if len(prior) > 0 {
+		dst = append(dst, prior...)
+		dst = append(dst, ", "...)
+	}
+	if ip, ok := netip.AddrFromSlice(ctx.RemoteIP()); ok {
+		dst = ip.Unmap().AppendTo(dst)
+	}
+	return dst
+}
+
+// classify maps a backend error to the fault answered: a timeout is 504,
+// anything else (refused, reset, closed, TLS, malformed answer) is 502.
+func classify(err error) *fault.Fault {
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) || isTimeout(err) {
+		return fault.BackendTimeout
+	}
+	return fault.BackendUnreachable
+}
+
+func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
+	ctx.SetStatusCode(f.Status)
+	ctx.SetContentType(fault.ContentType)
+	ctx.SetBody(f.Body)
+}
