@@ -209,3 +209,11 @@ func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
 	ctx.SetContentType(fault.ContentType)
 	ctx.SetBody(f.Body)
 }
+
+// answerFault answers with f and, for a CORS-enabled API, the CORS headers.
+func (p *Proxy) answerFault(ctx *fasthttp.RequestCtx, rt *route, f *fault.Fault) {
+	writeFault(ctx, f)
+	if rt.cors != nil {
+		rt.cors.decorate(&ctx.Request.Header, &ctx.Response.Header)
+	}
+}
