@@ -9,43 +9,36 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
-// endpointSet is what one spec.Endpoints list becomes. A list of one URL
-// with no retries and no circuit breaker is served by balancer, the plain
-// path; any other list by policy.
+// endpointSet is what one spec.Endpoints list becomes: the members its
+// selector picks from, attempt by attempt, and the rules of the exchange
+// with them (exchange.go). One endpointSet serves every route whose
+// effective endpoints are the same spec.Endpoints value, so they share its
+// round-robin counter, the health of its URLs and its circuit breaker.
 type endpointSet struct {
+	members  []member
+	selector selector
 	timeout  time.Duration
-	balancer Balancer
-	policy   *policy
+	retry    *retryPolicy // nil: no retries
+	breaker  *breaker     // nil: no circuit breaker
+	// replay is set when a request may be sent more than once (retries or
+	// more than one URL): small bodies are then buffered to be replayable.
+	replay bool
+	// timed is set when the exchange needs the time: for the health of
+	// several members, or for a breaker. A list of one URL without a
+	// breaker reads no clock.
+	timed bool
 }
 
-// policy is an endpoint list that balances, fails over, retries or breaks
-// the circuit. One policy serves every route whose effective endpoints are
-// the same spec.Endpoints value, so they share its round-robin counter, the
-// health of its URLs and its circuit breaker.
-type policy struct {
-	list    *list
-	retry   *retryPolicy // nil: no retries
-	breaker *breaker     // nil: no circuit breaker
-	// buffer is set when a request may be sent more than once (retries or
-	// more than one URL), so small bodies are buffered to be replayable.
-	buffer bool
-}
-
-// newEndpointSet builds the backends of eps; bind gives each URL its Binding.
+// newEndpointSet builds the members of eps; bind gives each URL its Binding.
 func newEndpointSet(eps *spec.Endpoints, bind Bind, c *clients, timeout time.Duration) (*endpointSet, error) {
-	urls := eps.URLs
-	if eps.Type == spec.TypeHTTP {
-		urls = urls[:1] // the build warns and keeps the first; so does the runtime
-	}
+	urls := eps.Active()
 	s := &endpointSet{timeout: timeout}
-	var retry *retryPolicy
-	var br *breaker
 	if a := eps.Advanced; a != nil {
 		if a.TimeoutMillis > 0 {
 			s.timeout = time.Duration(a.TimeoutMillis) * time.Millisecond
 		}
-		retry = newRetryPolicy(a.Retry)
-		br = newBreaker(a.CircuitBreaker)
+		s.retry = newRetryPolicy(a.Retry)
+		s.breaker = newBreaker(a.CircuitBreaker)
 	}
 	backends := make([]*Backend, len(urls))
 	for i, u := range urls {
@@ -55,28 +48,33 @@ func newEndpointSet(eps *spec.Endpoints, bind Bind, c *clients, timeout time.Dur
 		}
 		backends[i] = newBackend(b, c, s.timeout)
 	}
-	if len(backends) == 1 && retry == nil && br == nil {
-		s.balancer = &first{backends[0]}
-		return s, nil
-	}
-	s.policy = &policy{
-		list:    newList(backends, eps.Type == spec.TypeFailover),
-		retry:   retry,
-		breaker: br,
-		buffer:  retry != nil || len(backends) > 1,
-	}
+	s.members = newMembers(backends)
+	s.selector = newSelector(eps.Type, len(s.members))
+	s.replay = s.retry != nil || len(s.members) > 1
+	s.timed = s.breaker != nil || len(s.members) > 1
 	return s, nil
 }
 
-// list is an ordered endpoint list with passive health: a URL that failed
-// to connect or timed out is skipped for a while (see the package doc).
-type list struct {
-	members  []member
-	failover bool          // in order; else round robin
-	next     atomic.Uint64 // round-robin counter
+// now is the clock time for an exchange with s; 0 when s keeps no time.
+func (s *endpointSet) now() int64 {
+	if !s.timed {
+		return 0
+	}
+	return clock()
 }
 
-// member is one URL of a list and its health.
+// open reports whether s's breaker, if any, stops requests now.
+func (s *endpointSet) open() bool {
+	return s.breaker != nil && s.breaker.state.Load() != closed
+}
+
+// untried reports how many members of s are not in tried.
+func (s *endpointSet) untried(tried uint64) int {
+	return len(s.members) - bits.OnesCount64(tried)
+}
+
+// member is one URL of a list and its passive health: a URL that failed
+// to connect or timed out is skipped for a while (see the package doc).
 type member struct {
 	*Backend
 	// down is the clock time until which the URL is skipped; 0 when up.
@@ -95,49 +93,16 @@ const (
 	downMax = 16 * time.Second
 )
 
-func newList(backends []*Backend, failover bool) *list {
+// newMembers makes the members of a list: the first maxMembers backends.
+func newMembers(backends []*Backend) []member {
 	if len(backends) > maxMembers {
 		backends = backends[:maxMembers]
 	}
-	l := &list{members: make([]member, len(backends)), failover: failover}
+	ms := make([]member, len(backends))
 	for i, b := range backends {
-		l.members[i].Backend = b
+		ms[i].Backend = b
 	}
-	return l
-}
-
-// pick returns the index of the member for the next attempt, skipping those
-// in tried (a bit per index) and those marked down. When every untried
-// member is down it returns the first of them in pick order anyway, and -1
-// when all were tried.
-func (l *list) pick(now int64, tried uint64) int {
-	n := len(l.members)
-	start := 0
-	if !l.failover && n > 1 {
-		start = int((l.next.Add(1) - 1) % uint64(n))
-	}
-	fallback := -1
-	for k := range n {
-		i := start + k
-		if i >= n {
-			i -= n
-		}
-		if tried&(1<<i) != 0 {
-			continue
-		}
-		if l.members[i].available(now) {
-			return i
-		}
-		if fallback < 0 {
-			fallback = i
-		}
-	}
-	return fallback
-}
-
-// untried reports how many members are not in tried.
-func (l *list) untried(tried uint64) int {
-	return len(l.members) - bits.OnesCount64(tried)
+	return ms
 }
 
 // available reports whether m may take a request now. An up member always

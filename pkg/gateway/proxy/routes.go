@@ -2,11 +2,12 @@ package proxy
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/micro-gw/micro-gw/pkg/spec"
+	"github.com/valyala/fasthttp"
 )
 
 // Bind returns the Binding for one endpoint entry: a fixed one for a plain
@@ -18,22 +19,30 @@ type route struct {
 	// base is the number of segments of the API's base path, which is
 	// stripped from the request path.
 	base int
-	// balancer serves a plain endpoint (one URL, no retries, no breaker);
-	// policy any other endpoint list (see balance.go). At most one is set.
-	balancer Balancer
-	policy   *policy
-	timeout  time.Duration
+	// guards run between match and endpoint selection (see serve).
+	guards []guard
+	// production is the resource's effective production endpoint list; nil
+	// when it has none (503).
+	production *endpointSet
 	// cors is the API's CORS configuration; nil when CORS is off.
 	cors *cors
 	// allow is set on the OPTIONS routes added for CORS preflights where
 	// the definition declares no OPTIONS: the path's own methods.
 	allow string
-	// sandbox is the resource's sandbox endpoint list, resolved and
-	// followed but not used until authentication selects it by key type.
+	// sandbox is the resource's effective sandbox endpoint list, resolved
+	// and followed but not used until authentication selects it by key type.
 	sandbox *endpointSet
 	// transports limits the listeners that serve the route (transports.go).
 	transports transports
 }
+
+// guard is a check a request must pass between route match and endpoint
+// selection, the stage where authentication and throttling plug in: New
+// adds them to a route's guards in the order they run. A guard returns nil
+// to let the request on, or the fault to answer it with (which gets the
+// API's CORS headers). It runs on every request of its route, so it must
+// not allocate.
+type guard func(ctx *fasthttp.RequestCtx) *fault.Fault
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
 func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
@@ -68,17 +77,11 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			if err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
 			}
-			sandbox := res.Sandbox
-			if sandbox == nil {
-				sandbox = api.Sandbox
-			}
-			rt := &route{base: base, timeout: opts.Timeout, cors: c, transports: transportsOf(api.Transports)}
-			if rt.sandbox, err = set(sandbox); err != nil {
+			rt := &route{base: base, production: prod, cors: c, transports: transportsOf(api.Transports)}
+			if rt.sandbox, err = set(res.EffectiveSandbox(api)); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
 			}
-			if prod != nil {
-				rt.timeout, rt.balancer, rt.policy = prod.timeout, prod.balancer, prod.policy
-			} else {
+			if prod == nil {
 				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)
 			}
 			entries = append(entries, router.Entry[*route]{Path: joinPath(api.BasePath, res.Path), Method: res.Method, Value: rt})

@@ -11,9 +11,33 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// The request path is a pipeline of small stages, run in this order. Each
+// either answers the request itself, which ends the path, or hands it on:
+//
+//  1. admit (serve): HTTP/1.x only, header names without spaces, the
+//     /health answer, a path whose escapes are checked and decoded.
+//  2. match (match): the route of the method and path, the API's
+//     transports, CORS preflights (cors.go).
+//  3. guards (route.guards): checks between routing and the backend, in
+//     the order New adds them. Authentication and throttling plug in here;
+//     there are none yet.
+//  4. select (route): the route's endpoint list (production; the sandbox
+//     once authentication can choose it), whose selector picks the member
+//     of each attempt (select.go).
+//  5. exchange (exchange.go): the request rewritten for the backend
+//     (prepareRequest, setBackendURI) and sent, with failover, retries and
+//     the circuit breaker deciding between attempts.
+//  6. filter (respond): response filters on the backend's answer, in
+//     order: hop-by-hop headers, CORS headers, HTTP/1.0 framing. A fault
+//     answered after match gets the CORS headers too (answerFault).
+//
+// Every stage works on the fasthttp request and response in place and
+// allocates nothing.
+
 var healthBody = []byte(`{"status":"healthy"}`)
 
-// serve answers ctx and returns the backend URL it used, if any.
+// serve is the admit stage: it answers ctx and returns the backend URL it
+// used, if any.
 func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	h := &ctx.Request.Header
 	if !h.IsHTTP11() && !http1(h.Protocol()) {
@@ -51,11 +75,32 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 	return p.route(ctx, hops, match, fwd)
 }
 
-// route forwards a request whose path, match to find its route and fwd to
-// forward, the checks above have passed.
+// route runs the stages after admission for a request whose path is
+// match to find its route and fwd to forward.
 func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) string {
-	method := ctx.Method()
-	rt, allow, found := p.routes.Lookup(method, match)
+	rt := p.match(ctx, match)
+	if rt == nil {
+		return ""
+	}
+	for _, g := range rt.guards {
+		if f := g(ctx); f != nil {
+			p.answerFault(ctx, rt, f)
+			return ""
+		}
+	}
+	set := rt.production
+	if set == nil {
+		p.answerFault(ctx, rt, fault.NoEndpoint)
+		return ""
+	}
+	return p.exchange(ctx, rt, set, hops, skipSegments(fwd, rt.base))
+}
+
+// match is the match stage: it returns the route of ctx's method and path
+// match, or nil when it answered the request itself: no such route (404 or
+// 405), an API not served on this listener (404), a CORS preflight.
+func (p *Proxy) match(ctx *fasthttp.RequestCtx, match []byte) *route {
+	rt, allow, found := p.routes.Lookup(ctx.Method(), match)
 	if !found {
 		if allow == "" {
 			writeFault(ctx, fault.NotFound)
@@ -63,49 +108,16 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 			ctx.Response.Header.Set(fasthttp.HeaderAllow, allow)
 			writeFault(ctx, fault.MethodNotAllowed)
 		}
-		return ""
+		return nil
 	}
 	if !rt.transports.serves(ctx) {
 		writeFault(ctx, fault.NotFound)
-		return ""
+		return nil
 	}
 	if rt.cors != nil && rt.cors.intercept(ctx, rt) {
-		return ""
+		return nil
 	}
-	rest := skipSegments(fwd, rt.base)
-	if rt.policy != nil {
-		return p.serveList(ctx, rt, hops, rest)
-	}
-	var be *Backend
-	if rt.balancer != nil {
-		be = rt.balancer.Pick()
-	}
-	if be == nil {
-		p.answerFault(ctx, rt, fault.NoEndpoint)
-		return ""
-	}
-	up := be.upstream()
-	req := &ctx.Request
-	http10 := prepareRequest(ctx, hops)
-	setBackendURI(req, up, rest)
-
-	resp := &ctx.Response
-	if http10 {
-		resp = fasthttp.AcquireResponse()
-	}
-	body := watchBody(req)
-	err := up.client.DoTimeout(req, resp, rt.timeout)
-	bodyErr := body.failed()
-	body.release(req)
-	switch {
-	case bodyErr != nil:
-		p.clientFailed(ctx, rt, bodyErr, http10, resp)
-	case err != nil:
-		p.fail(ctx, rt, up, err, http10, resp)
-	default:
-		respond(ctx, rt, resp, http10)
-	}
-	return up.target.Raw
+	return rt
 }
 
 // prepareRequest rewrites the client's request for the backend, except its
@@ -153,7 +165,8 @@ func setBackendURI(req *fasthttp.Request, up *upstream, rest []byte) {
 	u.SetPathBytes(append(append(buf[:0], up.path...), rest...))
 }
 
-// respond finishes the client's answer from the backend's response resp.
+// respond is the filter stage: it finishes the client's answer from the
+// backend's response resp, its filters in order.
 func respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
 	removeHopHeaders(&resp.Header, responseHops(&resp.Header))
 	// A backend closing its connection must not close the client's.
