@@ -147,6 +147,19 @@ func (r *Resource) EffectiveSandbox(api *API) *Endpoints {
 	return api.Sandbox
 }
 
+// JoinPath is the template the gateway routes for the resource path p
+// under basePath: the resource "/" under "/shop" is "/shop", not "/shop/";
+// under "/" it is p.
+func JoinPath(basePath, p string) string {
+	switch {
+	case basePath == "/":
+		return p
+	case p == "/":
+		return basePath
+	}
+	return basePath + p
+}
+
 // Active returns the URLs the gateway uses: every URL of a load_balance or
 // failover list, the first only of an http one (micro-gw 3.x's rule; the
 // build warns about the others).

@@ -84,7 +84,7 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			if prod == nil {
 				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)
 			}
-			entries = append(entries, router.Entry[*route]{Path: joinPath(api.BasePath, res.Path), Method: res.Method, Value: rt})
+			entries = append(entries, router.Entry[*route]{Path: spec.JoinPath(api.BasePath, res.Path), Method: res.Method, Value: rt})
 		}
 	}
 	entries = append(entries, preflightRoutes(entries)...)
@@ -94,14 +94,4 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 	}
 	p.routes = r
 	return p, nil
-}
-
-func joinPath(base, path string) string {
-	switch {
-	case base == "/":
-		return path
-	case path == "/":
-		return base
-	}
-	return base + path
 }
