@@ -4,10 +4,8 @@ import (
 	"fmt"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
-	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/micro-gw/micro-gw/pkg/spec"
-	"github.com/valyala/fasthttp"
 )
 
 // Bind returns the Binding for one endpoint entry: a fixed one for a plain
@@ -19,8 +17,6 @@ type route struct {
 	// base is the number of segments of the API's base path, which is
 	// stripped from the request path.
 	base int
-	// guards run between match and endpoint selection (see serve).
-	guards []guard
 	// production is the resource's effective production endpoint list; nil
 	// when it has none (503).
 	production *endpointSet
@@ -35,14 +31,6 @@ type route struct {
 	// transports limits the listeners that serve the route (transports.go).
 	transports transports
 }
-
-// guard is a check a request must pass between route match and endpoint
-// selection, the stage where authentication and throttling plug in: New
-// adds them to a route's guards in the order they run. A guard returns nil
-// to let the request on, or the fault to answer it with (which gets the
-// API's CORS headers). It runs on every request of its route, so it must
-// not allocate.
-type guard func(ctx *fasthttp.RequestCtx) *fault.Fault
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
 func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {

@@ -18,9 +18,8 @@ import (
 //     /health answer, a path whose escapes are checked and decoded.
 //  2. match (match): the route of the method and path, the API's
 //     transports, CORS preflights (cors.go).
-//  3. guards (route.guards): checks between routing and the backend, in
-//     the order New adds them. Authentication and throttling plug in here;
-//     there are none yet.
+//  3. guards (route): checks between routing and the backend, where
+//     authentication and throttling plug in; there are none yet.
 //  4. select (route): the route's endpoint list (production; the sandbox
 //     once authentication can choose it), whose selector picks the member
 //     of each attempt (select.go).
@@ -82,12 +81,11 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	if rt == nil {
 		return ""
 	}
-	for _, g := range rt.guards {
-		if f := g(ctx); f != nil {
-			p.answerFault(ctx, rt, f)
-			return ""
-		}
-	}
+	// Guards go here, in the order they run: authentication and throttling
+	// (later issues) check the request between match and endpoint
+	// selection, and answer a request that may not pass with its fault
+	// through p.answerFault, which adds the API's CORS headers.
+	// Authentication then chooses between rt.production and rt.sandbox.
 	set := rt.production
 	if set == nil {
 		p.answerFault(ctx, rt, fault.NoEndpoint)
