@@ -35,12 +35,12 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, 
 		buf.B = append(buf.B[:0], path...)
 		rest = buf.B
 	}
-	replayable, body, err := replayBody(req, set.replay)
-	if body != nil {
+	replayable, saved, err := replayBody(req, set.replay)
+	if saved != nil {
 		defer func() {
 			// The request must not keep pointing at a pooled buffer.
 			req.ResetBody()
-			bytebufferpool.Put(body)
+			bytebufferpool.Put(saved)
 		}()
 	}
 	if err != nil {
@@ -112,11 +112,11 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, 
 
 // replayBody makes req's body replayable when replay is set (the list may
 // send a request more than once): a streamed body of known length up to
-// maxReplayBody is read whole into body, a pooled buffer the caller puts
+// maxReplayBody is read whole into saved, a pooled buffer the caller puts
 // back after the exchange. It reports whether the request can be sent
 // again: it has no body, or its body is in memory. err is the client's,
 // reading its body.
-func replayBody(req *fasthttp.Request, replay bool) (replayable bool, body *bytebufferpool.ByteBuffer, err error) {
+func replayBody(req *fasthttp.Request, replay bool) (replayable bool, saved *bytebufferpool.ByteBuffer, err error) {
 	// Content-Length -1 is a chunked body; 0 and -2 (a GET or HEAD without
 	// either header) are none.
 	cl := req.Header.ContentLength()
@@ -126,13 +126,13 @@ func replayBody(req *fasthttp.Request, replay bool) (replayable bool, body *byte
 	if !replay || cl <= 0 || cl > maxReplayBody || !req.IsBodyStream() {
 		return false, nil, nil
 	}
-	body = bytebufferpool.Get()
-	body.B = slices.Grow(body.B[:0], cl)[:cl]
-	if _, err := io.ReadFull(req.BodyStream(), body.B); err != nil {
-		return false, body, err
+	saved = bytebufferpool.Get()
+	saved.B = slices.Grow(saved.B[:0], cl)[:cl]
+	if _, err := io.ReadFull(req.BodyStream(), saved.B); err != nil {
+		return false, saved, err
 	}
-	req.SetBodyRaw(body.B)
-	return true, body, nil
+	req.SetBodyRaw(saved.B)
+	return true, saved, nil
 }
 
 // attempts is one request's way through an endpoint list: the members it
