@@ -149,6 +149,19 @@ func (r *Resource) EffectiveSandbox(api *API) *Endpoints {
 	return api.Sandbox
 }
 
+// JoinPath is the template the gateway routes for the resource path p
+// under basePath: the resource "/" under "/shop" is "/shop", not "/shop/";
+// under "/" it is p.
+func JoinPath(basePath, p string) string {
+	switch {
+	case basePath == "/":
+		return p
+	case p == "/":
+		return basePath
+	}
+	return basePath + p
+}
+
 // Active returns the URLs the gateway uses: every URL of a load_balance or
 // failover list, the first only of an http one (micro-gw 3.x's rule; the
 // build warns about the others).
@@ -157,19 +170,6 @@ func (e *Endpoints) Active() []EndpointURL {
 		return e.URLs[:1]
 	}
 	return e.URLs
-}
-
-// JoinPath is the template the gateway routes for the resource path under
-// basePath: the resource "/" under "/shop" is "/shop", not "/shop/", and a
-// resource under the base path "/" is its own path.
-func JoinPath(basePath, path string) string {
-	switch {
-	case basePath == "/":
-		return path
-	case path == "/":
-		return basePath
-	}
-	return basePath + path
 }
 
 // EndpointsAt says where an endpoint list is declared.

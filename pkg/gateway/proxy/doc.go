@@ -11,6 +11,27 @@
 // once; a larger one, or one of unknown length, streams to the client, and
 // its connection returns once the body has been written (transport.go).
 //
+// # Stages
+//
+// The request path is a pipeline of small stages, in this order (serve.go
+// lists them with their functions): admit (version, header names, path) →
+// match (route, transports, CORS preflight) → guards, where authentication
+// and throttling plug in → endpoint selection (a selector per list) →
+// exchange, with failover, retries and the circuit breaker → response
+// filters (hop-by-hop headers, CORS, HTTP/1.0). The files follow them:
+//
+//   - options.go, proxy.go: Options; Proxy, its server and access log.
+//   - routes.go: New compiles a spec.Gateway into routes; cors.go adds the
+//     preflight routes, transports.go reads x-wso2-transports.
+//   - serve.go: the stages, admit to response filters; path.go checks
+//     and decodes paths; hop.go handles hop-by-hop headers; http10.go
+//     answers HTTP/1.0 clients.
+//   - endpoints.go, select.go: endpoint lists, passive health, selectors.
+//   - exchange.go, retry.go, breaker.go, pause.go, body.go: the exchange.
+//   - upstream.go, transport.go: Backends, their connection pools and the
+//     backend transport.
+//   - listener.go: the client listeners; log.go: fasthttp's log.
+//
 // # Request checks
 //
 // Before routing, a request line whose version is not HTTP/1.x gets 505,
@@ -31,13 +52,17 @@
 // A resource is served by its operation's x-wso2-production-endpoints, else
 // its API's. Each URL of a list is a Backend following an endpoint.Binding,
 // so an etcd(key, default) entry anywhere in a list follows its key live.
-// A list of one URL with no retryConfig and no circuitBreaker takes the
-// plain path, which pays nothing for the features below.
+// A selector (select.go) picks the URL of each attempt:
 //
-//   - type http uses the first URL only.
+//   - type http uses the first URL only (spec.Endpoints.Active). A list of
+//     one URL, whatever its type, is served by single, which tracks no
+//     health.
 //   - type load_balance spreads requests round-robin (one atomic counter).
 //   - type failover sends every request to the first URL that is up, in
 //     the order written.
+//
+// A list of one URL with no retryConfig and no circuitBreaker makes one
+// attempt and pays nothing for the features below: no copy, no clock.
 //
 // Both list types move a request that failed to connect or timed out to the
 // next untried URL at once, within the same request, when it can be sent

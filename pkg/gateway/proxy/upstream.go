@@ -10,23 +10,6 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Balancer chooses the backend of a plain endpoint (one URL, no retries, no
-// circuit breaker) for one request. It runs on every request, so
-// implementations must be safe for concurrent use, lock-free and
-// allocation-free; Pick returns nil when no backend is usable. Lists that
-// balance, fail over, retry or break the circuit need each attempt's
-// outcome, so they are policies instead (balance.go, retry.go).
-type Balancer interface {
-	Pick() *Backend
-}
-
-// first always picks the first URL of a list: the first version's policy.
-type first struct{ b *Backend }
-
-func (f *first) Pick() *Backend { return f.b }
-
-var _ Balancer = (*first)(nil)
-
 // Backend is one entry of an endpoint list: the Binding holding its current
 // target and the connection pool for that target. The pool is looked up
 // again only when the Binding changes, so a request pays two atomic loads

@@ -1,0 +1,85 @@
+package proxy
+
+import (
+	"fmt"
+
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/router"
+	"github.com/micro-gw/micro-gw/pkg/spec"
+)
+
+// Bind returns the Binding for one endpoint entry: a fixed one for a plain
+// URL, the discovery resolver's for an etcd(key, default) entry.
+type Bind func(u spec.EndpointURL) (*endpoint.Binding, error)
+
+// route is what a matched resource needs to forward a request.
+type route struct {
+	// base is the number of segments of the API's base path, which is
+	// stripped from the request path.
+	base int
+	// production is the resource's effective production endpoint list; nil
+	// when it has none (503).
+	production *endpointSet
+	// cors is the API's CORS configuration; nil when CORS is off.
+	cors *cors
+	// allow is set on the OPTIONS routes added for CORS preflights where
+	// the definition declares no OPTIONS: the path's own methods.
+	allow string
+	// sandbox is the resource's effective sandbox endpoint list, resolved
+	// and followed but not used until authentication selects it by key type.
+	sandbox *endpointSet
+	// transports limits the listeners that serve the route (transports.go).
+	transports transports
+}
+
+// New builds the routes of g. bind supplies the Binding of every endpoint entry.
+func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
+	opts.setDefaults()
+	p := &Proxy{clients: &clients{opts: opts}, opts: opts, log: opts.Logger}
+	sets := map[*spec.Endpoints]*endpointSet{}
+	set := func(eps *spec.Endpoints) (*endpointSet, error) {
+		if eps == nil || len(eps.URLs) == 0 {
+			return nil, nil
+		}
+		if s, ok := sets[eps]; ok {
+			return s, nil
+		}
+		s, err := newEndpointSet(eps, bind, p.clients, opts.Timeout)
+		sets[eps] = s
+		return s, err
+	}
+	var entries []router.Entry[*route]
+	for i := range g.APIs {
+		api := &g.APIs[i]
+		base := segments(api.BasePath)
+		c := newCORS(api.CORS)
+		if c != nil && len(api.CORS.AllowOrigins) == 0 {
+			p.log.Warn("x-wso2-cors is enabled with no accessControlAllowOrigins, so no origin gets CORS headers", "api", api.Title)
+		}
+		if c != nil && c.anyOrigin && api.CORS.AllowCredentials {
+			p.log.Warn("x-wso2-cors allows any origin (*) with credentials; credentials are not allowed, or every website could read the API with the user's cookies: list the origins instead", "api", api.Title)
+		}
+		for j := range api.Resources {
+			res := &api.Resources[j]
+			prod, err := set(res.EffectiveProduction(api))
+			if err != nil {
+				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
+			}
+			rt := &route{base: base, production: prod, cors: c, transports: transportsOf(api.Transports)}
+			if rt.sandbox, err = set(res.EffectiveSandbox(api)); err != nil {
+				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
+			}
+			if prod == nil {
+				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)
+			}
+			entries = append(entries, router.Entry[*route]{Path: spec.JoinPath(api.BasePath, res.Path), Method: res.Method, Value: rt})
+		}
+	}
+	entries = append(entries, preflightRoutes(entries)...)
+	r, err := router.New(entries)
+	if err != nil {
+		return nil, fmt.Errorf("build route table: %w", err)
+	}
+	p.routes = r
+	return p, nil
+}
