@@ -43,32 +43,27 @@ type Options struct {
 	clock func() int64
 }
 
+// setDefaults gives every zero option its setting's default (one table:
+// pkg/gateway/settings).
 func (o *Options) setDefaults() {
-	if o.Timeout <= 0 {
-		o.Timeout = settings.Named("backend-timeout").DefaultDuration()
-	}
-	if o.MaxHeaderBytes <= 0 {
-		o.MaxHeaderBytes = settings.Named("max-header-bytes").DefaultInt()
-	}
-	if o.MaxConnsPerHost <= 0 {
-		o.MaxConnsPerHost = settings.Named("max-conns-per-host").DefaultInt()
-	}
-	if o.BackendIdleTimeout <= 0 {
-		o.BackendIdleTimeout = settings.Named("backend-idle-timeout").DefaultDuration()
-	}
-	if o.ClientIdleTimeout <= 0 {
-		o.ClientIdleTimeout = settings.Named("client-idle-timeout").DefaultDuration()
-	}
-	if o.ClientReadTimeout <= 0 {
-		o.ClientReadTimeout = settings.Named("client-read-timeout").DefaultDuration()
-	}
-	if o.ClientWriteTimeout <= 0 {
-		o.ClientWriteTimeout = settings.Named("client-write-timeout").DefaultDuration()
-	}
+	orDefault(&o.Timeout, "backend-timeout", settings.Setting.DefaultDuration)
+	orDefault(&o.MaxHeaderBytes, "max-header-bytes", settings.Setting.DefaultInt)
+	orDefault(&o.MaxConnsPerHost, "max-conns-per-host", settings.Setting.DefaultInt)
+	orDefault(&o.BackendIdleTimeout, "backend-idle-timeout", settings.Setting.DefaultDuration)
+	orDefault(&o.ClientIdleTimeout, "client-idle-timeout", settings.Setting.DefaultDuration)
+	orDefault(&o.ClientReadTimeout, "client-read-timeout", settings.Setting.DefaultDuration)
+	orDefault(&o.ClientWriteTimeout, "client-write-timeout", settings.Setting.DefaultDuration)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.clock == nil {
 		o.clock = clock
+	}
+}
+
+// orDefault sets *v to the named setting's default when it is not positive.
+func orDefault[T int | time.Duration](v *T, name string, def func(settings.Setting) T) {
+	if *v <= 0 {
+		*v = def(settings.Named(name))
 	}
 }
