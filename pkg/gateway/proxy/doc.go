@@ -35,7 +35,8 @@
 // # Request checks
 //
 // Before routing, a request line whose version is not HTTP/1.x gets 505,
-// and a header name with a space in it 400. A path with percent-escapes is
+// a header name with a space in it 400, and a Transfer-Encoding other than
+// chunked 400 with the connection closed (the body's end is unknown). A path with percent-escapes is
 // checked and normalized: an escaped slash or backslash (%2F, %5C), and a
 // plain backslash, get 400 unless --escaped-slashes=keep, an escaped NUL
 // or a malformed escape always does; routes are matched against the path with its escapes

@@ -1,9 +1,10 @@
 package proxy
 
 import (
-	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"log/slog"
 	"time"
+
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 )
 
 // Options tune the proxy. Zero values take the documented defaults.

@@ -14,8 +14,9 @@ import (
 // The request path is a pipeline of small stages, run in this order. Each
 // either answers the request itself, which ends the path, or hands it on:
 //
-//  1. admit (serve): HTTP/1.x only, header names without spaces, the
-//     /health answer, a path whose escapes are checked and decoded.
+//  1. admit (serve): HTTP/1.x only, header names without spaces, no
+//     Transfer-Encoding but chunked, the /health answer, no plain
+//     backslash, a path whose escapes are checked and decoded.
 //  2. match (match): the route of the method and path, the API's
 //     transports, CORS preflights (cors.go).
 //  3. guards (route): checks between routing and the backend, where
