@@ -73,12 +73,6 @@ func (d *Diagnostics) Summary() string {
 	return s
 }
 
-// Failed reports whether the build must stop: there are errors, or
-// warnings in strict mode.
-func (d *Diagnostics) Failed() bool {
-	return len(d.Errors) > 0 || (d.Strict && len(d.Warnings) > 0)
-}
-
 // add appends the problems of err: a *Diagnostics is merged, a
 // *Error added; anything else is wrapped as a problem of file.
 func (d *Diagnostics) add(file string, err error) {
