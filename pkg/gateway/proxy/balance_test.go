@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/micro-gw/micro-gw/internal/loopback"
-	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 	"github.com/valyala/fasthttp"
 )
@@ -321,14 +320,7 @@ func TestLevelsAndSandbox(t *testing.T) {
 	}
 
 	g.APIs[0].Sandbox.URLs[0].URL = "ftp://sandbox"
-	bind := func(u spec.EndpointURL) (*endpoint.Binding, error) {
-		tg, err := endpoint.Parse(u.URL)
-		if err != nil {
-			return nil, err
-		}
-		return endpoint.NewBinding(tg), nil
-	}
-	if _, err := New(g, bind, Options{}); err == nil || !strings.Contains(err.Error(), "sandbox endpoint ftp://sandbox") || !strings.Contains(err.Error(), "list.yaml") {
+	if _, err := New(g, staticBind, Options{}); err == nil || !strings.Contains(err.Error(), "sandbox endpoint ftp://sandbox") || !strings.Contains(err.Error(), "list.yaml") {
 		t.Errorf("bad sandbox URL: error %v, want it to name the file, the sandbox and the URL", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -73,46 +72,10 @@ func TestRetryWaitEndsWhenClientLeaves(t *testing.T) {
 // before the wait would have.
 func TestRetryWaitEndsOnShutdown(t *testing.T) {
 	be, hit := busyBackend(t)
-	p, err := New(listAPI(spec.TypeHTTP, longRetry(), be.URL()), func(u spec.EndpointURL) (*endpoint.Binding, error) {
-		tg, err := endpoint.Parse(u.URL)
-		if err != nil {
-			return nil, err
-		}
-		return endpoint.NewBinding(tg), nil
-	}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := p.NewServer()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(Listener(ln)) }()
-
-	answer := make(chan string, 1)
-	go func() {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			answer <- err.Error()
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(wait))
-		io.WriteString(c, "GET /api/item HTTP/1.1\r\nHost: x\r\n\r\n")
-		b, _ := io.ReadAll(c)
-		answer <- string(b)
-	}()
-	within(t, hit, wait, "first attempt")
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if err := srv.ShutdownWithContext(ctx); err != nil {
-		t.Fatalf("shutdown: %v (the retry wait held the request)", err)
-	}
-	<-served
-	if got := within(t, answer, wait, "client's answer"); !strings.HasPrefix(got, "HTTP/1.1 503 ") || !strings.HasSuffix(got, "busy") {
+	got := shutdownDuringRetry(t, listAPI(spec.TypeHTTP, longRetry(), be.URL()), Options{}, func() {
+		within(t, hit, wait, "first attempt")
+	})
+	if !strings.HasPrefix(got, "HTTP/1.1 503 ") || !strings.HasSuffix(got, "busy") {
 		t.Errorf("client got %q, want the backend's 503", got)
 	}
 	if n := be.hits.Load(); n != 1 {
@@ -123,15 +86,22 @@ func TestRetryWaitEndsOnShutdown(t *testing.T) {
 // TestRetryWaitEndsOnShutdownAfterConnectionError is the shutdown case
 // for a retry after a connection error: the client gets the 502.
 func TestRetryWaitEndsOnShutdownAfterConnectionError(t *testing.T) {
-	adv := longRetry()
 	logs := &logRecorder{logged: make(chan string, 100)}
-	p, err := New(listAPI(spec.TypeHTTP, adv, refusedURL(t)), func(u spec.EndpointURL) (*endpoint.Binding, error) {
-		tg, err := endpoint.Parse(u.URL)
-		if err != nil {
-			return nil, err
+	got := shutdownDuringRetry(t, listAPI(spec.TypeHTTP, longRetry(), refusedURL(t)), Options{Logger: slog.New(logs)}, func() {
+		for within(t, logs.logged, wait, "first attempt to fail") != "backend failed; retrying" {
 		}
-		return endpoint.NewBinding(tg), nil
-	}, Options{Logger: slog.New(logs)})
+	})
+	if !strings.HasPrefix(got, "HTTP/1.1 502 ") {
+		t.Errorf("client got %q, want 502", got)
+	}
+}
+
+// shutdownDuringRetry serves g, sends it one request, waits with retrying
+// until the gateway waits to retry it, shuts the server down, which must
+// not wait for the retry, and returns what the client read.
+func shutdownDuringRetry(t *testing.T, g *spec.Gateway, opts Options, retrying func()) string {
+	t.Helper()
+	p, err := New(g, staticBind, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,15 +126,12 @@ func TestRetryWaitEndsOnShutdownAfterConnectionError(t *testing.T) {
 		b, _ := io.ReadAll(c)
 		answer <- string(b)
 	}()
-	for within(t, logs.logged, wait, "first attempt to fail") != "backend failed; retrying" {
-	}
+	retrying()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if err := srv.ShutdownWithContext(ctx); err != nil {
 		t.Fatalf("shutdown: %v (the retry wait held the request)", err)
 	}
 	<-served
-	if got := within(t, answer, wait, "client's answer"); !strings.HasPrefix(got, "HTTP/1.1 502 ") {
-		t.Errorf("client got %q, want 502", got)
-	}
+	return within(t, answer, wait, "client's answer")
 }

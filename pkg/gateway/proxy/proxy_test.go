@@ -65,6 +65,16 @@ func startGateway(t testing.TB, g *spec.Gateway, opts Options) *gateway {
 	return gw
 }
 
+// staticBind binds each endpoint URL to its fixed target, as a gateway
+// without etcd does.
+func staticBind(u spec.EndpointURL) (*endpoint.Binding, error) {
+	tg, err := endpoint.Parse(u.URL)
+	if err != nil {
+		return nil, err
+	}
+	return endpoint.NewBinding(tg), nil
+}
+
 // petstore is one API under /petstore/v1 whose endpoint is backend+"/v2".
 func petstore(backend string, timeoutMillis int) *spec.Gateway {
 	eps := &spec.Endpoints{Type: spec.TypeHTTP, URLs: []spec.EndpointURL{{URL: backend + "/v2"}}}
@@ -647,19 +657,12 @@ func TestNewErrors(t *testing.T) {
 	bad := &spec.Gateway{APIs: []spec.API{{Title: "t", File: "t.yaml", BasePath: "/",
 		Production: &spec.Endpoints{URLs: []spec.EndpointURL{{URL: "ftp://x"}}},
 		Resources:  []spec.Resource{{Path: "/x", Method: "GET"}}}}}
-	bind := func(u spec.EndpointURL) (*endpoint.Binding, error) {
-		tg, err := endpoint.Parse(u.URL)
-		if err != nil {
-			return nil, err
-		}
-		return endpoint.NewBinding(tg), nil
-	}
-	if _, err := New(bad, bind, Options{}); err == nil || !strings.Contains(err.Error(), "t.yaml") || !strings.Contains(err.Error(), "ftp://x") {
+	if _, err := New(bad, staticBind, Options{}); err == nil || !strings.Contains(err.Error(), "t.yaml") || !strings.Contains(err.Error(), "ftp://x") {
 		t.Errorf("bad URL: error %v, want it to name the file and the URL", err)
 	}
 	dup := petstore("http://127.0.0.1:1", 0)
 	dup.APIs[0].Resources = append(dup.APIs[0].Resources, spec.Resource{Path: "/pet/{id}", Method: "GET"})
-	if _, err := New(dup, bind, Options{}); err == nil || !strings.Contains(err.Error(), "duplicates") {
+	if _, err := New(dup, staticBind, Options{}); err == nil || !strings.Contains(err.Error(), "duplicates") {
 		t.Errorf("duplicate route: error %v", err)
 	}
 }

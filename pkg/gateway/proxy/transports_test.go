@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -44,13 +43,7 @@ func testCertificate(t *testing.T) tls.Certificate {
 // the gateway's HTTP and HTTPS listeners do, and returns their base URLs.
 func startBothListeners(t *testing.T, g *spec.Gateway) (httpURL, httpsURL string) {
 	t.Helper()
-	p, err := New(g, func(u spec.EndpointURL) (*endpoint.Binding, error) {
-		tg, err := endpoint.Parse(u.URL)
-		if err != nil {
-			return nil, err
-		}
-		return endpoint.NewBinding(tg), nil
-	}, Options{})
+	p, err := New(g, staticBind, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
