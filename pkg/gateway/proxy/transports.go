@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"slices"
-
 	"github.com/valyala/fasthttp"
 
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -26,7 +24,7 @@ func transportsOf(ts []string) transports {
 		return anyTransport
 	case ts[0] == spec.TransportHTTPS:
 		return httpsOnly
-	case slices.Equal(ts, []string{spec.TransportHTTP}):
+	case ts[0] == spec.TransportHTTP:
 		return httpOnly
 	}
 	return anyTransport
