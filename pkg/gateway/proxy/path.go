@@ -28,7 +28,7 @@ func cleanPath(buf, raw []byte, keepSlashes bool) (match, fwd, out []byte, f *fa
 			buf = append(buf, c)
 			continue
 		}
-		b, ok := unescape(raw[i:])
+		b, ok := router.Unescape(raw[i:])
 		switch {
 		case !ok || b == 0:
 			return nil, nil, buf, fault.BadPath
@@ -44,30 +44,6 @@ func cleanPath(buf, raw []byte, keepSlashes bool) (match, fwd, out []byte, f *fa
 	mid := len(buf)
 	buf, _ = router.AppendMatchPath(buf, raw) // raw's escapes are well-formed
 	return buf[mid:], buf[start:mid], buf, nil
-}
-
-// unescape decodes the escape "%XX" at the start of s.
-func unescape(s []byte) (byte, bool) {
-	if len(s) < 3 {
-		return 0, false
-	}
-	hi, lo := unhex(s[1]), unhex(s[2])
-	if hi < 0 || lo < 0 {
-		return 0, false
-	}
-	return byte(hi<<4 | lo), true
-}
-
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
-	}
-	return -1
 }
 
 // unreserved reports whether c is an unreserved character (RFC 3986 §2.3),

@@ -20,16 +20,12 @@ func AppendMatchPath(dst, path []byte) (out []byte, ok bool) {
 			dst = append(dst, c)
 			continue
 		}
-		if i+2 >= len(path) {
+		b, ok := Unescape(path[i:])
+		if !ok {
 			return dst, false
 		}
-		hi, ok1 := unhex(path[i+1])
-		lo, ok2 := unhex(path[i+2])
-		if !ok1 || !ok2 {
-			return dst, false
-		}
-		if b := hi<<4 | lo; keptEscaped(b) {
-			dst = append(dst, '%', upperHex[hi], upperHex[lo])
+		if keptEscaped(b) {
+			dst = append(dst, '%', upperHex[b>>4], upperHex[b&0xf])
 		} else {
 			dst = append(dst, b)
 		}
@@ -44,6 +40,17 @@ func keptEscaped(b byte) bool {
 }
 
 const upperHex = "0123456789ABCDEF"
+
+// Unescape decodes the percent-escape "%XX" at the start of s; ok is false
+// when s does not start with one.
+func Unescape(s []byte) (b byte, ok bool) {
+	if len(s) < 3 || s[0] != '%' {
+		return 0, false
+	}
+	hi, ok1 := unhex(s[1])
+	lo, ok2 := unhex(s[2])
+	return hi<<4 | lo, ok1 && ok2
+}
 
 func unhex(c byte) (byte, bool) {
 	switch {
