@@ -40,7 +40,7 @@ func (r *Resolver) startupRead(ctx context.Context) error {
 	err := r.connectAndRead(ctx, sctx, SourceStartup)
 	cancel() // ends the probe too
 	p := <-probed
-	if !isTimeout(err) {
+	if !contextEnded(err) {
 		return err
 	}
 	if p.refused {
@@ -52,7 +52,7 @@ func (r *Resolver) startupRead(ctx context.Context) error {
 // probeIfTimeout adds to err, if it is a timeout, why each member does not
 // answer: etcd's client reports only the deadline.
 func (r *Resolver) probeIfTimeout(ctx context.Context, err error) error {
-	if !isTimeout(err) || ctx.Err() != nil {
+	if !contextEnded(err) || ctx.Err() != nil {
 		return err
 	}
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
@@ -64,7 +64,9 @@ func (r *Resolver) probeIfTimeout(ctx context.Context, err error) error {
 	return fmt.Errorf("%w (%s)", err, p)
 }
 
-func isTimeout(err error) bool {
+// contextEnded reports whether err is a context's deadline or cancellation:
+// how etcd's client ends a call that got no answer in time.
+func contextEnded(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
