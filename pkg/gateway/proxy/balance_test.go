@@ -283,21 +283,7 @@ func BenchmarkProxyLoadBalance(b *testing.B) {
 		CircuitBreaker: &spec.CircuitBreaker{RequestVolumeThreshold: 10, FailureThreshold: 0.5, ResetTimeMillis: 1000, StatusCodes: []int{500}},
 	}
 	gw := startGateway(b, listAPI(spec.TypeLoadBalance, adv, urls...), Options{})
-	client := &fasthttp.HostClient{Addr: gw.url[len("http://"):]}
-	url := gw.url + "/api/item"
-
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(resp)
-		for pb.Next() {
-			req.SetRequestURI(url)
-			if err := client.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != len(body) {
-				b.Fatalf("%v %d %d", err, resp.StatusCode(), len(resp.Body()))
-			}
-		}
-	})
+	benchGET(b, gw.url, "/api/item", len(body))
 }
 
 func TestLevelsAndSandbox(t *testing.T) {
