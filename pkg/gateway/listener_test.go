@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -40,9 +39,9 @@ func TestMain(m *testing.M) {
 
 // startWith starts a gateway with seams replaced and shuts it down at the
 // end of the test.
-func startWith(t *testing.T, g *spec.Gateway, cfg Config, sm seams) (*Server, *syncWriter) {
+func startWith(t *testing.T, g *spec.Gateway, cfg Config, sm seams) (*Server, *logBuffer) {
 	t.Helper()
-	logs := &syncWriter{w: &bytes.Buffer{}}
+	logs := &logBuffer{}
 	if sm.admin == (adminTimeouts{}) {
 		sm.admin = defaultAdminTimeouts
 	}
@@ -56,12 +55,6 @@ func startWith(t *testing.T, g *spec.Gateway, cfg Config, sm seams) (*Server, *s
 		gw.Shutdown(ctx)
 	})
 	return gw, logs
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.(*bytes.Buffer).String()
 }
 
 // scriptedListener returns the queued errors from Accept, one per call,
@@ -566,7 +559,7 @@ func TestShutdownTimeoutCutRequestsExitNonZero(t *testing.T) {
 	defer close(release)
 	cfg := testConfig(t, "--shutdown-timeout=100ms")
 	cfg.HTTPSAddr, cfg.AdminAddr = "", ""
-	logs := &syncWriter{w: &bytes.Buffer{}}
+	logs := &logBuffer{}
 	gw, cancel, code := runUntilCancelled(t, backend, cfg, logs)
 	url := "http://" + gw.HTTPAddr.String() + "/petstore/v1/pet/1"
 	for range 3 {
@@ -590,7 +583,7 @@ func TestCleanShutdownExitsZero(t *testing.T) {
 	backend, arrived, release := blockingBackend(t)
 	cfg := testConfig(t, "--shutdown-timeout=10s")
 	cfg.HTTPSAddr, cfg.AdminAddr = "", ""
-	logs := &syncWriter{w: &bytes.Buffer{}}
+	logs := &logBuffer{}
 	gw, cancel, code := runUntilCancelled(t, backend, cfg, logs)
 	got := make(chan string, 1)
 	go func() {
