@@ -54,8 +54,10 @@ type API struct {
 	CORS       *CORS      `json:"cors,omitempty"`
 	// Transports lists the listeners that serve the API, TransportHTTP or
 	// TransportHTTPS; empty means both. A request on another gets 404.
-	Transports []string   `json:"transports,omitempty"`
-	Resources  []Resource `json:"resources"`
+	Transports []string `json:"transports,omitempty"`
+	// ThrottlingTier is the API-level x-wso2-throttling-tier; "" for none.
+	ThrottlingTier string     `json:"throttlingTier,omitempty"`
+	Resources      []Resource `json:"resources"`
 }
 
 // Resource is one operation: a path template under the base path and a method.
@@ -68,6 +70,11 @@ type Resource struct {
 	// Production and Sandbox override the API-level endpoints when set.
 	Production *Endpoints `json:"production,omitempty"`
 	Sandbox    *Endpoints `json:"sandbox,omitempty"`
+	// Security is the resource's effective security, resolved by the
+	// build; nil means the default (EffectiveSecurity).
+	Security *Security `json:"security,omitempty"`
+	// ThrottlingTier is the resource's x-wso2-throttling-tier; "" for none.
+	ThrottlingTier string `json:"throttlingTier,omitempty"`
 }
 
 // Endpoints is an endpoint list with its type and advanced configuration.

@@ -73,3 +73,37 @@ var (
 	// VersionNotSupported answers a request line whose version is not HTTP/1.x.
 	VersionNotSupported = New(505, 505, "HTTP Version Not Supported", "The gateway speaks HTTP/1.0 and HTTP/1.1; send the request as HTTP/1.1")
 )
+
+// Authentication and authorization faults, with micro-gw 3.x's codes and
+// messages. A 401 answer also carries WWW-Authenticate (the guard adds it).
+var (
+	// AuthUnavailable answers while the gateway cannot verify any token
+	// yet: no key set was ever fetched from the issuer's JWKS URL. It fails
+	// closed; the log says why.
+	AuthUnavailable = New(401, 900900, "Unclassified Authentication Failure", "The gateway cannot verify credentials yet (no signing keys are available from the issuer); try again later")
+	// InvalidCredentials answers a credential that is not valid: a bad
+	// signature, an unknown issuer or key, a revoked token or API key.
+	InvalidCredentials = New(401, 900901, "Invalid Credentials", "Make sure you have provided the correct security credentials")
+	// MissingCredentials answers a request without the credential its
+	// resource requires.
+	MissingCredentials = New(401, 900902, "Missing Credentials", "Make sure your API invocation call has a header: 'Authorization: Bearer ACCESS_TOKEN'")
+	// TokenExpired answers a token past its exp (with the clock skew).
+	TokenExpired = New(401, 900903, "Access Token Expired", "Renew the access token and try again")
+	// WrongKeyType answers a SANDBOX credential on a resource without
+	// sandbox endpoints: it is refused, never sent to production.
+	WrongKeyType = New(401, 900905, "Incorrect Access Token Type is provided", "The API has no sandbox endpoints; use a PRODUCTION key")
+	// NotSubscribed answers a token whose subscribedAPIs does not list the API.
+	NotSubscribed = New(403, 900908, "Resource forbidden ", "User is NOT authorized to access the Resource. API Subscription validation failed.")
+	// ScopeMissing answers a token without every scope the resource requires.
+	ScopeMissing = New(403, 900910, "The access token does not allow you to access the requested resource", "User is NOT authorized to access the Resource: the token lacks a required scope")
+	// BasicInvalid answers basic-auth credentials that do not match.
+	BasicInvalid = New(401, 900911, "Invalid Credentials", "Make sure you have provided the correct user name and password")
+	// BasicMalformed answers an Authorization: Basic header that cannot be decoded.
+	BasicMalformed = New(401, 900912, "Invalid Format", "The basic authentication header must be 'Basic base64(user:password)'")
+	// ClientCertRequired answers a request to an API with mandatory
+	// mutual TLS that came without a client certificate signed by a
+	// trusted CA (--client-ca).
+	ClientCertRequired = New(401, 900901, "Invalid Credentials", "The API requires a client certificate signed by a trusted CA (mutual TLS); connect over HTTPS with one")
+	// InvalidScheme answers an Authorization header with an unexpected scheme.
+	InvalidScheme = New(401, 900917, "Invalid Authentication scheme", "Use the authentication scheme the API requires, e.g. 'Authorization: Bearer ACCESS_TOKEN'")
+)

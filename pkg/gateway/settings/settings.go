@@ -42,6 +42,22 @@ var table = []Setting{
 	{Name: "etcdcacert", Group: Discovery, Where: Gateway, Type: String, Help: "PEM file of the CA that signed etcd's certificate"},
 	{Name: "etcdcert", Group: Discovery, Where: Gateway, Type: String, Help: "PEM client certificate file for etcd"},
 	{Name: "etcdkey", Group: Discovery, Where: Gateway, Type: String, Help: "PEM private key file for --etcdcert"},
+	{Name: "jwt-issuer", Group: Security, Where: Gateway, Type: String, Example: "https://idp.example.com/oauth2/token", Help: "the iss of the JWTs to accept (OAuth2 bearer tokens and API keys as JWTs); APIs that require OAuth2 (the default) refuse to start without an issuer, from this or --jwt-issuers-file"},
+	{Name: "jwt-audience", Group: Security, Where: Gateway, Type: String, Help: "when set, a JWT's aud must contain it"},
+	{Name: "jwt-jwks-url", Group: Security, Where: Gateway, Type: String, Help: "the issuer's JWKS URL (https://, or http:// on loopback): fetched at start within a bounded time, refreshed every 10 minutes and on an unknown kid (at most once every 10 seconds); the last good key set is kept through outages, and until a first one exists requests get 401"},
+	{Name: "jwt-cert", Group: Security, Where: Gateway, Type: String, Help: "PEM public key or certificate file of the issuer, instead of or besides --jwt-jwks-url"},
+	{Name: "jwt-issuers-file", Group: Security, Where: Gateway, Type: String, Help: "YAML list of trusted issuers, each with issuer, audience, jwks_url, cert, hmac_secret_file, validate_subscription and claim names; used with or instead of --jwt-issuer"},
+	{Name: "jwt-clock-skew", Group: Security, Where: Gateway, Type: Duration, Default: "5s", Help: "clock difference allowed when checking a JWT's exp, nbf and iat (micro-gw 3.x allowed 5s)"},
+	{Name: "jwt-validate-subscription", Group: Security, Where: Gateway, Type: Bool, Default: "false", Help: "require a JWT's subscribedAPIs claim to list the API called (403, 900908) for --jwt-issuer"},
+	{Name: "jwt-cache-size", Group: Security, Where: Gateway, Type: Int, Default: "10000", Help: "verified tokens kept in the cache, by the token's SHA-256, each until its exp at most"},
+	{Name: "keep-auth-header", Group: Security, Where: Gateway, Type: Bool, Default: "false", Help: "send the credential header (or API key parameter) on to the backend; by default it is removed, as micro-gw 3.x did"},
+	{Name: "basic-auth-file", Group: Security, Where: Gateway, Type: String, Help: "htpasswd file of basic-auth users with bcrypt entries (htpasswd -B), re-read when it changes; micro-gw 3.x SHA-1 hex entries are accepted with a warning"},
+	{Name: "apikey-prefix", Group: Security, Where: Gateway, Type: String, Default: "micro-gw/apikeys/", Help: "etcd prefix of the opaque API keys (micro-gw apikey create): each key's SHA-256 with its application, key type, APIs and expiry; watched live"},
+	{Name: "revoked-prefix", Group: Security, Where: Gateway, Type: String, Default: "micro-gw/revoked/", Help: "etcd prefix of revoked token ids (micro-gw revoke): a token whose jti is there is refused (401, 900901); watched live"},
+	{Name: "client-ca", Group: Security, Where: Gateway, Type: String, Help: "PEM bundle of the CAs whose client certificates the HTTPS listener accepts, for APIs with x-wso2-mutual-ssl"},
+	{Name: "throttle-redis-url", Group: Throttling, Where: Gateway, Type: String, Example: "redis://127.0.0.1:6379/0", Help: "Redis URL (redis:// or rediss://) whose counters every gateway using it shares; empty counts on this gateway alone"},
+	{Name: "throttle-redis-password-file", Group: Throttling, Where: Gateway, Type: String, Help: "file holding the Redis password"},
+	{Name: "throttle-batch", Group: Throttling, Where: Gateway, Type: Int, Default: "0", Help: "with Redis, requests each gateway takes from a shared counter at once; 0 picks 1% of the limit (at least 1, at most 100). A cluster may overshoot a limit by at most batch x (gateways - 1)"},
 	{Name: "version", Group: Command, Where: Flag, Type: Bool, Default: "false", NoConf: "it asks the executable for a report instead of serving; pass --version when running", Help: "print the micro-gw version, the project and its APIs, then exit"},
 	{Name: "strict", Group: Building, Where: Conf | Build, Type: Bool, Default: "false", Help: "refuse definitions with warnings too, as micro-gw build --strict does"},
 }
@@ -112,6 +128,8 @@ const (
 	Logs
 	Limits
 	Discovery
+	Security
+	Throttling
 	Command
 	Building
 )
@@ -129,6 +147,11 @@ var groupComments = map[Group][]string{
 		"The password itself is never stored here (it would be compiled into the",
 		"executable): name a file holding it, or set the etcdpassword environment",
 		"variable when running."},
+	Security: {"Security: who may call. APIs are protected by OAuth2 unless their definition",
+		"says x-wso2-disable-security: true, as in micro-gw 3.x; a gateway with such",
+		"APIs needs a JWT issuer (jwt-issuer or jwt-issuers-file) to start."},
+	Throttling: {"Throttling (x-wso2-throttling-tier, policies.yaml): counted on this gateway,",
+		"or shared by every gateway using the same Redis."},
 	Building: {"Build: read by micro-gw build, not compiled into the executable.",
 		`"true" refuses definitions with warnings too, as micro-gw build --strict.`},
 }
