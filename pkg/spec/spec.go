@@ -36,7 +36,10 @@ type Gateway struct {
 	// name to value. They are the executable's defaults; environment
 	// variables and command-line flags override them.
 	Settings map[string]string `json:"settings,omitempty"`
-	APIs     []API             `json:"apis"`
+	// Policies are the project's throttling policies (policies.yaml); nil
+	// when the project has none and no API names a tier.
+	Policies *Policies `json:"policies,omitempty"`
+	APIs     []API     `json:"apis"`
 }
 
 // API is one API definition file.

@@ -1,0 +1,42 @@
+package spec
+
+import "time"
+
+// Policy kinds of policies.yaml, micro-gw 3.x's format.
+const (
+	// PolicyResource policies serve x-wso2-throttling-tier at API and
+	// operation level: one count shared by every caller.
+	PolicyResource = "resourcePolicies"
+	// PolicyApplication policies are per calling application (the token's
+	// application.tier), across APIs.
+	PolicyApplication = "applicationPolicies"
+	// PolicySubscription policies are per application per API (the token's
+	// subscribedAPIs[].subscriptionTier); Unauthenticated applies per
+	// client IP to APIs served open.
+	PolicySubscription = "subscriptionPolicies"
+)
+
+// Unlimited is the tier every kind defines, which never limits.
+const Unlimited = "Unlimited"
+
+// Policies are the project's policies.yaml, embedded in the gateway.
+type Policies struct {
+	Resource     []Policy `json:"resource,omitempty"`
+	Application  []Policy `json:"application,omitempty"`
+	Subscription []Policy `json:"subscription,omitempty"`
+}
+
+// Policy is one named limit: Count requests per UnitTime TimeUnit.
+type Policy struct {
+	Name     string `json:"name"`
+	Count    int64  `json:"count"`
+	UnitTime int64  `json:"unitTime"`
+	// TimeUnit is sec, min, hour or day.
+	TimeUnit string `json:"timeUnit"`
+}
+
+// Window is the policy's period: UnitTime TimeUnits.
+func (p Policy) Window() time.Duration {
+	unit := map[string]time.Duration{"sec": time.Second, "min": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[p.TimeUnit]
+	return time.Duration(p.UnitTime) * unit
+}
