@@ -35,6 +35,7 @@ type Config struct {
 	LogFormat, LogLevel string
 	Proxy               proxy.Options
 	Discovery           discovery.Options
+	Security            SecurityConfig
 	// Version asks for the version report instead of serving.
 	Version bool
 }
@@ -63,6 +64,14 @@ func (v flagValues) config() (Config, error) {
 			KeepEscapedSlashes: v.string("escaped-slashes") == "keep",
 			AccessLog:          v.bool("access-log"),
 		},
+		Security: SecurityConfig{
+			JWTIssuer: v.string("jwt-issuer"), JWTAudience: v.string("jwt-audience"), JWTJWKSURL: v.string("jwt-jwks-url"),
+			JWTCert: v.string("jwt-cert"), JWTIssuersFile: v.string("jwt-issuers-file"),
+			JWTClockSkew: v.duration("jwt-clock-skew"), JWTValidateSubscription: v.bool("jwt-validate-subscription"),
+			JWTCacheSize: v.int("jwt-cache-size"), KeepAuthHeader: v.bool("keep-auth-header"),
+			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
+			ClientCA: v.string("client-ca"),
+		},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
 			Username: v.string("etcdusername"), Password: v.string("etcdpassword"),
@@ -82,6 +91,9 @@ func (v flagValues) config() (Config, error) {
 		return c, err
 	}
 	if err := checkLimits(c); err != nil {
+		return c, err
+	}
+	if err := checkSecurity(c.Security); err != nil {
 		return c, err
 	}
 	if n := v.int("etcdtimer"); n <= 0 {

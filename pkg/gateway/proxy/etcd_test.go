@@ -54,7 +54,7 @@ func TestEtcdEntryInLoadBalancedList(t *testing.T) {
 		Production: &spec.Endpoints{Type: spec.TypeLoadBalance, URLs: []spec.EndpointURL{{URL: a.URL(), EtcdKey: "svc"}, {URL: b.URL()}}},
 		Resources:  []spec.Resource{{Path: "/item", Method: "GET"}},
 	}}}
-	p, err := New(g, func(u spec.EndpointURL) (*endpoint.Binding, error) {
+	p, err := New(servedOpen(g), func(u spec.EndpointURL) (*endpoint.Binding, error) {
 		if u.EtcdKey != "" {
 			return res.Binding(u.EtcdKey), nil
 		}

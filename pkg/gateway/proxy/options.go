@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 )
 
@@ -39,7 +40,11 @@ type Options struct {
 	KeepEscapedSlashes bool
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
-	Logger    *slog.Logger
+	// Auth holds the credential verifiers every route's guard uses; nil
+	// means none is configured, and a protected route then answers 401
+	// (the gateway refuses to start that way: gateway.checkAuth).
+	Auth   *auth.Verifiers
+	Logger *slog.Logger
 	// clock replaces the package's clock for the warning rate limit (tests).
 	clock func() int64
 }

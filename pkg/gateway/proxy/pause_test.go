@@ -101,7 +101,7 @@ func TestRetryWaitEndsOnShutdownAfterConnectionError(t *testing.T) {
 // not wait for the retry, and returns what the client read.
 func shutdownDuringRetry(t *testing.T, g *spec.Gateway, opts Options, retrying func()) string {
 	t.Helper()
-	p, err := New(g, staticBind, opts)
+	p, err := New(servedOpen(g), staticBind, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -30,6 +31,8 @@ type route struct {
 	sandbox *endpointSet
 	// transports limits the listeners that serve the route (transports.go).
 	transports transports
+	// guard decides who may call the route (package auth); never nil.
+	guard *auth.Guard
 }
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
@@ -65,7 +68,8 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			if err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
 			}
-			rt := &route{base: base, production: prod, cors: c, transports: transportsOf(api.Transports)}
+			rt := &route{base: base, production: prod, cors: c, transports: transportsOf(api.Transports),
+				guard: auth.Compile(res.EffectiveSecurity(), api, opts.Auth)}
 			if rt.sandbox, err = set(res.EffectiveSandbox(api)); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
 	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
@@ -19,11 +20,11 @@ import (
 //     backslash, a path whose escapes are checked and decoded.
 //  2. match (match): the route of the method and path, the API's
 //     transports, CORS preflights (cors.go).
-//  3. guards (route): checks between routing and the backend, where
-//     authentication and throttling plug in; there are none yet.
-//  4. select (route): the route's endpoint list (production; the sandbox
-//     once authentication can choose it), whose selector picks the member
-//     of each attempt (select.go).
+//  3. guards (route): checks between routing and the backend: mutual
+//     TLS and authentication (rt.guard, package auth), then throttling.
+//  4. select (route): the route's endpoint list, production or, for a
+//     SANDBOX credential, sandbox, whose selector picks the member of
+//     each attempt (select.go).
 //  5. exchange (exchange.go): the request rewritten for the backend
 //     (prepareRequest, setBackendURI) and sent, with failover, retries and
 //     the circuit breaker deciding between attempts.
@@ -94,12 +95,24 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	if rt == nil {
 		return ""
 	}
-	// Guards go here, in the order they run: authentication and throttling
-	// (later issues) check the request between match and endpoint
-	// selection, and answer a request that may not pass with its fault
-	// through p.answerFault, which adds the API's CORS headers.
-	// Authentication then chooses between rt.production and rt.sandbox.
+	// Guards, in the order they run, answer a request that may not pass
+	// with their fault through answerFault, which adds the API's CORS
+	// headers. Authentication chooses between production and sandbox.
 	set := rt.production
+	if !rt.guard.Open() {
+		who, f := rt.guard.Check(ctx)
+		if f != nil {
+			p.answerAuthFault(ctx, rt, f)
+			return ""
+		}
+		if who != nil && who.KeyType == auth.Sandbox {
+			// A sandbox credential never reaches production.
+			if set = rt.sandbox; set == nil {
+				p.answerAuthFault(ctx, rt, fault.WrongKeyType)
+				return ""
+			}
+		}
+	}
 	if set == nil {
 		p.answerFault(ctx, rt, fault.NoEndpoint)
 		return ""
@@ -235,6 +248,19 @@ func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
 	ctx.SetStatusCode(f.Status)
 	ctx.SetContentType(fault.ContentType)
 	ctx.SetBody(f.Body)
+}
+
+// answerAuthFault answers a request the guard refused: f, with the
+// challenge of RFC 7235 on a 401 (the schemes the route accepts) and RFC
+// 6750's insufficient_scope on a missing scope.
+func (p *Proxy) answerAuthFault(ctx *fasthttp.RequestCtx, rt *route, f *fault.Fault) {
+	p.answerFault(ctx, rt, f)
+	switch {
+	case f == fault.ScopeMissing:
+		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, `Bearer realm="micro-gw", error="insufficient_scope"`)
+	case f.Status == fasthttp.StatusUnauthorized && rt.guard.Challenge() != "":
+		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, rt.guard.Challenge())
+	}
 }
 
 // answerFault answers with f and, for a CORS-enabled API, the CORS headers.

@@ -43,7 +43,7 @@ func testCertificate(t *testing.T) tls.Certificate {
 // the gateway's HTTP and HTTPS listeners do, and returns their base URLs.
 func startBothListeners(t *testing.T, g *spec.Gateway) (httpURL, httpsURL string) {
 	t.Helper()
-	p, err := New(g, staticBind, Options{})
+	p, err := New(servedOpen(g), staticBind, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

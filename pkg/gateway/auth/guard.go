@@ -1,0 +1,330 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/tls"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
+	"github.com/micro-gw/micro-gw/pkg/spec"
+)
+
+// Verifiers are the credential checkers the gateway was configured with.
+// A nil one means that kind of credential cannot be checked: a requirement
+// needing it fails closed (fault.AuthUnavailable); the gateway refuses to
+// start in that case (Missing), so it is only seen by tests and by the
+// build's route-table check.
+type Verifiers struct {
+	// Tokens verifies bearer JWTs and API keys written as JWTs.
+	Tokens TokenVerifier
+	// APIKeys looks up opaque API keys (stored in etcd).
+	APIKeys APIKeyStore
+	// Basic checks basic-auth users (the htpasswd file).
+	Basic BasicStore
+	// Revoked lists revoked token ids (stored in etcd).
+	Revoked Revocations
+	// KeepCredentials sends the credential header or API key parameter on
+	// to the backend; by default it is removed, as micro-gw 3.x did.
+	KeepCredentials bool
+	// AllowedAPI, when set, says whether an opaque API key's principal may
+	// call the API titled title (the key's allowed APIs).
+	AllowedAPI func(p *Principal, title string) bool
+}
+
+// Guard decides who may call one resource. Compile it once per route;
+// Check runs per request.
+type Guard struct {
+	open     bool
+	optional bool
+	// mutual is spec.MutualSSLMandatory or spec.MutualSSLOptional, or "".
+	mutual     string
+	authHeader string
+	alts       [][]requirement
+	api        string
+	apiVersion string
+	v          *Verifiers
+	// challenge is the WWW-Authenticate value of a 401.
+	challenge string
+}
+
+type requirement struct {
+	kind   string
+	in     string
+	name   string
+	scopes []string
+}
+
+// Compile builds the guard of a resource whose effective security is sec,
+// in api. v may be nil (nothing configured).
+func Compile(sec *spec.Security, api *spec.API, v *Verifiers) *Guard {
+	if v == nil {
+		v = &Verifiers{}
+	}
+	g := &Guard{open: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
+		api: api.Title, apiVersion: api.Version, v: v}
+	if g.authHeader == "" {
+		g.authHeader = spec.DefaultAuthHeader
+	}
+	var schemes []string
+	for _, alt := range sec.Alternatives {
+		reqs := make([]requirement, 0, len(alt))
+		for _, r := range alt {
+			reqs = append(reqs, requirement{kind: r.Kind, in: r.In, name: r.Name, scopes: r.Scopes})
+			switch r.Kind {
+			case spec.KindOAuth2:
+				schemes = appendOnce(schemes, `Bearer realm="micro-gw"`)
+			case spec.KindBasic:
+				schemes = appendOnce(schemes, `Basic realm="micro-gw"`)
+			}
+		}
+		g.alts = append(g.alts, reqs)
+	}
+	g.challenge = strings.Join(schemes, ", ")
+	return g
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, have := range list {
+		if have == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// Open reports whether the guard lets every request through.
+func (g *Guard) Open() bool { return g.open }
+
+// Check decides whether the request in ctx may pass. It returns the
+// principal it was authenticated as (nil for an open resource, or an
+// optional one called without credentials), or the fault to answer. On
+// success the credentials are removed from the request unless the
+// verifiers keep them.
+func (g *Guard) Check(ctx *fasthttp.RequestCtx) (*Principal, *fault.Fault) {
+	if g.open {
+		return nil, nil
+	}
+	if g.mutual != "" {
+		verified := ctx.IsTLS() && VerifiedClientCert(ctx.TLSConnectionState())
+		if !verified && g.mutual == spec.MutualSSLMandatory {
+			return nil, fault.ClientCertRequired
+		}
+	}
+	var best attempt
+	for i := range g.alts {
+		a := g.tryAlternative(ctx, g.alts[i])
+		if a.f == nil {
+			if a.p != nil {
+				if f := g.authorize(a.p); f != nil {
+					return nil, f
+				}
+			}
+			if !g.v.KeepCredentials {
+				g.strip(ctx, g.alts[i])
+			}
+			return a.p, nil
+		}
+		if a.rank > best.rank || best.f == nil {
+			best = a
+		}
+	}
+	if best.rank == rankMissing && g.optional {
+		return nil, nil
+	}
+	if best.f == nil {
+		return nil, fault.MissingCredentials
+	}
+	return nil, best.f
+}
+
+// authorize applies the checks on who the principal is, after its
+// credentials were verified: revocation, subscription, the key's APIs.
+func (g *Guard) authorize(p *Principal) *fault.Fault {
+	if p.JTI != "" && g.v.Revoked != nil && g.v.Revoked.Revoked(p.JTI) {
+		return fault.InvalidCredentials
+	}
+	if p.ValidateSubscription {
+		if _, ok := p.Subscribed(g.api, g.apiVersion); !ok {
+			return fault.NotSubscribed
+		}
+	}
+	if g.v.AllowedAPI != nil && !g.v.AllowedAPI(p, g.api) {
+		return fault.NotSubscribed
+	}
+	return nil
+}
+
+// Ranks of a failed attempt: when every alternative fails, the answer is
+// the fault of the one that got furthest. A credential that was presented
+// and refused says more than one that is missing; a principal without the
+// scope (403) more than a bad credential.
+const (
+	rankNone = iota
+	rankMissing
+	rankScheme
+	rankUnavailable
+	rankInvalid
+	rankForbidden
+)
+
+type attempt struct {
+	p    *Principal
+	f    *fault.Fault
+	rank int
+}
+
+// tryAlternative checks every requirement of one alternative (AND). The
+// principal is the first requirement's.
+func (g *Guard) tryAlternative(ctx *fasthttp.RequestCtx, reqs []requirement) attempt {
+	var first *Principal
+	for i := range reqs {
+		a := g.tryRequirement(ctx, &reqs[i])
+		if a.f != nil {
+			return a
+		}
+		if first == nil {
+			first = a.p
+		}
+	}
+	return attempt{p: first}
+}
+
+func (g *Guard) tryRequirement(ctx *fasthttp.RequestCtx, r *requirement) attempt {
+	switch r.kind {
+	case spec.KindOAuth2:
+		return g.bearer(ctx, r)
+	case spec.KindBasic:
+		return g.basic(ctx)
+	case spec.KindAPIKey:
+		return g.apiKey(ctx, r)
+	}
+	return attempt{f: fault.InvalidCredentials, rank: rankInvalid}
+}
+
+var (
+	bearerPrefix = []byte("bearer ")
+	basicPrefix  = []byte("basic ")
+)
+
+// hasScheme reports whether v starts with the authentication scheme
+// prefix (lower-case, with its space), in any case.
+func hasScheme(v, prefix []byte) bool {
+	return len(v) > len(prefix) && bytes.EqualFold(v[:len(prefix)], prefix)
+}
+
+func (g *Guard) bearer(ctx *fasthttp.RequestCtx, r *requirement) attempt {
+	v := ctx.Request.Header.Peek(g.authHeader)
+	if len(v) == 0 {
+		return attempt{f: fault.MissingCredentials, rank: rankMissing}
+	}
+	if !hasScheme(v, bearerPrefix) {
+		return attempt{f: fault.InvalidScheme, rank: rankScheme}
+	}
+	token := bytes.TrimSpace(v[len(bearerPrefix):])
+	a := g.token(token)
+	if a.f != nil {
+		return a
+	}
+	for _, s := range r.scopes {
+		if !a.p.HasScope(s) {
+			return attempt{f: fault.ScopeMissing, rank: rankForbidden}
+		}
+	}
+	return a
+}
+
+// token verifies a JWT.
+func (g *Guard) token(token []byte) attempt {
+	if g.v.Tokens == nil {
+		return attempt{f: fault.AuthUnavailable, rank: rankUnavailable}
+	}
+	p, f := g.v.Tokens.Verify(token)
+	if f != nil {
+		rank := rankInvalid
+		if f == fault.AuthUnavailable {
+			rank = rankUnavailable
+		}
+		return attempt{f: f, rank: rank}
+	}
+	return attempt{p: p}
+}
+
+func (g *Guard) basic(ctx *fasthttp.RequestCtx) attempt {
+	v := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
+	if len(v) == 0 {
+		return attempt{f: fault.MissingCredentials, rank: rankMissing}
+	}
+	if !hasScheme(v, basicPrefix) {
+		return attempt{f: fault.InvalidScheme, rank: rankScheme}
+	}
+	var buf [256]byte
+	user, pass, ok := ParseBasic(buf[:0], v)
+	if !ok {
+		return attempt{f: fault.BasicMalformed, rank: rankInvalid}
+	}
+	if g.v.Basic == nil {
+		return attempt{f: fault.AuthUnavailable, rank: rankUnavailable}
+	}
+	p, ok := g.v.Basic.CheckBasic(user, pass)
+	if !ok {
+		return attempt{f: fault.BasicInvalid, rank: rankInvalid}
+	}
+	return attempt{p: p}
+}
+
+// apiKey reads the key from its header or query parameter: a JWT (two
+// dots) is verified as a token, any other value looked up in the store.
+// A key sent elsewhere than the scheme says is not seen.
+func (g *Guard) apiKey(ctx *fasthttp.RequestCtx, r *requirement) attempt {
+	var key []byte
+	if r.in == spec.InQuery {
+		key = ctx.QueryArgs().Peek(r.name)
+	} else {
+		key = ctx.Request.Header.Peek(r.name)
+	}
+	if len(key) == 0 {
+		return attempt{f: fault.MissingCredentials, rank: rankMissing}
+	}
+	if bytes.Count(key, []byte{'.'}) == 2 {
+		return g.token(key)
+	}
+	if g.v.APIKeys == nil {
+		return attempt{f: fault.AuthUnavailable, rank: rankUnavailable}
+	}
+	p, ok := g.v.APIKeys.LookupKey(key)
+	if !ok {
+		return attempt{f: fault.InvalidCredentials, rank: rankInvalid}
+	}
+	return attempt{p: p}
+}
+
+// strip removes the credentials of the alternative that passed.
+func (g *Guard) strip(ctx *fasthttp.RequestCtx, reqs []requirement) {
+	for _, r := range reqs {
+		switch {
+		case r.kind == spec.KindOAuth2:
+			ctx.Request.Header.Del(g.authHeader)
+		case r.kind == spec.KindBasic:
+			ctx.Request.Header.Del(fasthttp.HeaderAuthorization)
+		case r.in == spec.InQuery:
+			args := ctx.QueryArgs()
+			args.Del(r.name)
+			var buf [512]byte
+			ctx.Request.URI().SetQueryStringBytes(args.AppendBytes(buf[:0]))
+		default:
+			ctx.Request.Header.Del(r.name)
+		}
+	}
+}
+
+// Challenge is the WWW-Authenticate value for the guard's 401 answers:
+// the schemes it accepts ("" when none applies, as for API keys alone).
+func (g *Guard) Challenge() string { return g.challenge }
+
+// VerifiedClientCert reports whether the TLS connection presented a client
+// certificate that chains to a CA of --client-ca.
+func VerifiedClientCert(cs *tls.ConnectionState) bool {
+	return cs != nil && len(cs.VerifiedChains) > 0
+}
