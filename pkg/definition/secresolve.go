@@ -460,18 +460,7 @@ func (p *parser) applicationSecurity(a *appSecurity, declared [][]spec.Requireme
 	for _, t := range a.types {
 		switch t {
 		case appOAuth2:
-			req := spec.Requirement{Scheme: appOAuth2, Kind: spec.KindOAuth2}
-			for i, r := range of(spec.KindOAuth2) {
-				if i == 0 {
-					req.Scheme = r.Scheme
-				}
-				for _, sc := range r.Scopes {
-					if !slices.Contains(req.Scopes, sc) {
-						req.Scopes = append(req.Scopes, sc)
-					}
-				}
-			}
-			alts = append(alts, []spec.Requirement{req})
+			alts = append(alts, []spec.Requirement{oauth2Union(declared)})
 		case appBasic:
 			req := spec.Requirement{Scheme: appBasic, Kind: spec.KindBasic}
 			if b := of(spec.KindBasic); len(b) > 0 {
@@ -512,4 +501,27 @@ func (p *parser) definedAPIKeys() []spec.Requirement {
 		}
 	}
 	return out
+}
+
+// oauth2Union is one OAuth2 requirement with the scopes of every OAuth2
+// requirement of declared, named after the first.
+func oauth2Union(declared [][]spec.Requirement) spec.Requirement {
+	req := spec.Requirement{Scheme: appOAuth2, Kind: spec.KindOAuth2}
+	first := true
+	for _, alt := range declared {
+		for _, r := range alt {
+			if r.Kind != spec.KindOAuth2 {
+				continue
+			}
+			if first {
+				req.Scheme, first = r.Scheme, false
+			}
+			for _, sc := range r.Scopes {
+				if !slices.Contains(req.Scopes, sc) {
+					req.Scopes = append(req.Scopes, sc)
+				}
+			}
+		}
+	}
+	return req
 }
