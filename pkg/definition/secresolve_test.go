@@ -1,6 +1,9 @@
 package definition
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -312,4 +315,54 @@ paths:
 		`d.yaml:12: GET /x: x-wso2-throttling-tier must name a policy, got an object; write e.g. x-wso2-throttling-tier: 10kPerMin, a resourcePolicies entry of policies.yaml`,
 		`warning: d.yaml:13: x-wso2-mutual-ssl is read at API level only; ignored here`,
 	)
+}
+
+// TestUndefinedThrottlingTierIsABuildError protects the check micro-gw
+// 3.x left to request time (900809): a tier no resource policy defines
+// fails the build at its file and line, listing the tiers defined and
+// saying when the name is an application or subscription policy; Unlimited
+// and defined tiers pass.
+func TestUndefinedThrottlingTierIsABuildError(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "shop.yaml"), endpointAPI+`x-wso2-throttling-tier: Unlimited
+paths:
+  /x:
+    get:
+      x-wso2-throttling-tier: 10kPerMin
+      responses: {'200': {description: ok}}
+    put:
+      x-wso2-throttling-tier: Gold
+      responses: {'200': {description: ok}}
+    post:
+      x-wso2-throttling-tier: Nowhere
+      responses: {'200': {description: ok}}
+`)
+	res, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := &spec.Policies{
+		Resource:     []spec.Policy{{Name: "10kPerMin", Count: 10000, UnitTime: 1, TimeUnit: "min"}},
+		Subscription: []spec.Policy{{Name: "Gold", Count: 5000, UnitTime: 1, TimeUnit: "min"}},
+	}
+	var d *Diagnostics
+	if !errors.As(res.CheckTiers(pol, "policies.yaml"), &d) {
+		t.Fatalf("want *Diagnostics")
+	}
+	file := filepath.Base(dir) + "/shop.yaml"
+	wantExactly(t, d.Lines(),
+		file+`:12: PUT /x: x-wso2-throttling-tier "Gold" is not defined: policies.yaml defines resourcePolicies: 10kPerMin, Unlimited; Gold is one of the subscriptionPolicies, which apply to the calling application; x-wso2-throttling-tier takes resourcePolicies only: use one of them, or add Gold under resourcePolicies in policies.yaml`,
+		file+`:15: POST /x: x-wso2-throttling-tier "Nowhere" is not defined: policies.yaml defines resourcePolicies: 10kPerMin, Unlimited; use one of them, or add Nowhere under resourcePolicies in policies.yaml`,
+	)
+	pol.Resource = append(pol.Resource, spec.Policy{Name: "Gold"}, spec.Policy{Name: "Nowhere"})
+	if err := res.CheckTiers(pol, "policies.yaml"); err != nil {
+		t.Errorf("every tier defined, got %v", err)
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

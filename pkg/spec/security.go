@@ -175,15 +175,21 @@ func (a *API) SecuritySummary() string {
 	case 1:
 		return groups[0].desc
 	}
-	// The largest group (the first of equals) goes last, counted.
+	// The largest group (the first of equals) goes last, counted, when
+	// naming its operations would take more room than counting them.
 	big := 0
 	for i, g := range groups {
 		if len(g.ops) > len(groups[big].ops) {
 			big = i
 		}
 	}
+	rest := groups
+	if len(groups[big].ops) > 2 {
+		rest = slices.Delete(slices.Clone(groups), big, big+1)
+	} else {
+		big = -1
+	}
 	var parts []string
-	rest := slices.Delete(slices.Clone(groups), big, big+1)
 	for i, g := range rest {
 		if i == maxSummaryGroups {
 			n := 0
@@ -195,8 +201,9 @@ func (a *API) SecuritySummary() string {
 		}
 		parts = append(parts, opsList(g.ops)+": "+g.desc)
 	}
-	others := len(groups[big].ops)
-	parts = append(parts, fmt.Sprintf("%d %s: %s", others, map[bool]string{true: "other", false: "others"}[others == 1], groups[big].desc))
+	if big >= 0 {
+		parts = append(parts, fmt.Sprintf("%d others: %s", len(groups[big].ops), groups[big].desc))
+	}
 	return strings.Join(parts, "; ")
 }
 
