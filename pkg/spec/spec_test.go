@@ -27,7 +27,9 @@ func TestJoinPathRoutesRootResourceAtBasePath(t *testing.T) {
 // so that an API of many operations still gets one short line.
 func TestSecuritySummaryGroupsOperations(t *testing.T) {
 	open := &Security{Disabled: true}
-	res := func(method, path string, s *Security) Resource { return Resource{Method: method, Path: path, Security: s} }
+	res := func(method, path string, s *Security) Resource {
+		return Resource{Method: method, Path: path, Security: s}
+	}
 	key := &Security{Alternatives: [][]Requirement{{{Scheme: "k", Kind: KindAPIKey, In: InHeader, Name: "X-API-Key"}}, {{Scheme: "b", Kind: KindBasic}}}}
 	read := &Security{Alternatives: [][]Requirement{{{Scheme: "o", Kind: KindOAuth2, Scopes: []string{"read:pets"}}}}}
 	many := []Resource{}
