@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/codegen"
 	"github.com/micro-gw/micro-gw/pkg/definition"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
+	"github.com/micro-gw/micro-gw/pkg/policy"
 	"github.com/micro-gw/micro-gw/pkg/project"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
@@ -101,6 +103,7 @@ func (bc *buildCmd) compile(ctx context.Context, p *project.Project) (*built, er
 		return nil, err
 	}
 	step("Loading definitions...", time.Since(start), fmt.Sprintf("%d APIs, %d resources", len(g.APIs), resources))
+	printSecurity(out, g.APIs)
 
 	res, err := codegen.Compile(ctx, codegen.Input{Gateway: g, GenDir: p.GenPath(), Exe: p.ExecutablePath()}, codegen.Options{
 		Verbose: bc.verbose,
@@ -130,12 +133,30 @@ func (bc *buildCmd) load(p *project.Project, out io.Writer) (*spec.Gateway, int,
 	if err != nil {
 		return nil, 0, err
 	}
+	policies, err := p.ReadPolicies()
+	if err != nil {
+		return nil, 0, err
+	}
 	res, err := bc.definitions(p, strict, out)
 	if err != nil {
 		return nil, 0, err
 	}
-	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, APIs: res.APIs}
+	if err := res.CheckTiers(policies, policy.File); err != nil {
+		return nil, 0, err
+	}
+	g := &spec.Gateway{Project: p.Name, Version: microgw.Version, Settings: settings, Policies: policies, APIs: res.APIs}
 	return g, res.Resources, nil
+}
+
+// printSecurity prints one line per API with the effective security of
+// its operations, so that what a definition leaves protected or open is
+// seen at every build: "petstore: oauth2 (default, as micro-gw 3.x; ...)".
+func printSecurity(out io.Writer, apis []spec.API) {
+	for i := range apis {
+		a := &apis[i]
+		name := strings.TrimSuffix(a.File, filepath.Ext(a.File))
+		fmt.Fprintf(out, "%s: %s\n", name, a.SecuritySummary())
+	}
 }
 
 // settings reads conf/gateway.conf: the gateway settings, which must be

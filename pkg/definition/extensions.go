@@ -57,9 +57,21 @@ var extensions = []extension{
 		d.api.Transports, err = p.transports(e)
 		return err
 	}},
-	{name: "x-wso2-disable-security"}, {name: "x-wso2-application-security"}, {name: "x-wso2-auth-header"},
-	{name: "x-wso2-throttling-tier"}, {name: "x-wso2-request-interceptor"},
-	{name: "x-wso2-response-interceptor"}, {name: "x-wso2-mutual-ssl"}, {name: "x-wso2-response-cache"},
+	securityExtension(extDisableSecurity, readDisableSecurity),
+	securityExtension(extAppSecurity, readAppSecurity),
+	securityExtension(extAuthHeader, readAuthHeader),
+	{name: extThrottlingTier,
+		api: func(p *parser, e pair, d *loadedAPI, _ *openapi3.T) (err error) {
+			d.api.ThrottlingTier, err = p.throttlingTier(e, apiLevel)
+			return err
+		},
+		op: func(p *parser, e pair, r *spec.Resource, place string) (err error) {
+			r.ThrottlingTier, err = p.throttlingTier(e, place)
+			return err
+		},
+	},
+	{name: "x-wso2-request-interceptor"}, {name: "x-wso2-response-interceptor"},
+	{name: extMutualSSL, api: readMutualSSL}, {name: "x-wso2-response-cache"},
 }
 
 // endpointsExtension is the extension name that holds endpoints, read at
@@ -183,7 +195,7 @@ func (p *parser) scanExtensions() {
 		p.warn(n.at, "%s", msg)
 	}
 	if names, first := firstOf(sc.unsupported); len(names) > 0 {
-		p.warn(first, "not supported yet, so ignored: %s (the gateway does not authenticate, throttle, intercept or cache requests yet)", strings.Join(names, ", "))
+		p.warn(first, "not supported yet, so ignored: %s (the gateway does not intercept or cache requests yet)", strings.Join(names, ", "))
 	}
 	if names, first := firstOf(sc.others); len(names) > 0 {
 		p.warn(first, "extensions of other tools are ignored: %s (micro-gw reads only the x-wso2-* extensions)", strings.Join(names, ", "))

@@ -38,6 +38,9 @@ components:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if api.Resources[0].ThrottlingTier != "Gold" || api.Resources[0].Security.MutualSSL != "optional" {
+		t.Errorf("GET /x: tier %q, security %+v", api.Resources[0].ThrottlingTier, api.Resources[0].Security)
+	}
 	if api.BasePath != "/" || api.CORS == nil || !api.CORS.Enabled || strings.Join(api.Transports, ",") != "http" {
 		t.Errorf("base path %q, cors %+v, transports %v", api.BasePath, api.CORS, api.Transports)
 	}
@@ -45,7 +48,6 @@ components:
 		`w.yaml: no x-wso2-basePath, and no path in servers[0] (basePath in Swagger 2.0): the API is served at /`,
 		`w.yaml:6: API level: advanceEndpointConfig: unknown key "timeoutInMilis" is ignored; did you mean timeoutInMillis?`,
 		`w.yaml:7: API level: endpoint securityConfig (credentials for the backend) is not supported yet, so ignored`,
-		`w.yaml:11: not supported yet, so ignored: x-wso2-mutual-ssl, x-wso2-throttling-tier (`,
 		`w.yaml:12: unknown extension x-wso2-productionendpoints is ignored; did you mean x-wso2-production-endpoints?`,
 		`w.yaml:15: x-wso2-cors is read at API level only; ignored here`,
 		`w.yaml:17: x-wso2-basePath is read at API level only; ignored here`,

@@ -67,7 +67,7 @@ components:
       type: oauth2
       flows:
         implicit: {authorizationUrl: 'https://a.example.com'}
-`, []string{`d.yaml:12: security scheme "auth": security scheme 'flow' is invalid: the OAuth flow "implicit" is invalid: field 'scopes' is missing; add scopes: {} to the flow (security is not enforced by the gateway yet)`}},
+`, []string{`d.yaml:12: security scheme "auth": security scheme 'flow' is invalid: the OAuth flow "implicit" is invalid: field 'scopes' is missing; add scopes: {} to the flow`}},
 		{"parameter without schema or content", endpointAPI + `paths:
   /x:
     get:
@@ -228,19 +228,18 @@ paths:
       responses: {'200': {description: ok}}
 `)
 	wantExactly(t, got,
-		`d.yaml:9: security is not enforced yet, so the requirements on default, petstore_auth are ignored: requests reach the backend without credentials; protect the backend itself until the gateway enforces security`,
 		`d.yaml:10: security requirement "petstore_auth:[]" is a string; read as {petstore_auth: []}: write it as an object, "- petstore_auth: []" (a space after the colon)`,
 		`d.yaml:11: security requirement "petstore_auth:[admin, \"x\"]" is a string; read as {petstore_auth: [admin, x]}: write it as an object, "- petstore_auth: [admin, x]" (a space after the colon)`,
 		`d.yaml:16: GET /x: the scopes of security scheme "default" are the scalar "admin"; read as the list [admin]: write a list, default: [admin]`,
 	)
 }
 
-// TestUndefinedSecuritySchemeSaysSecurityIsNotEnforced protects the
-// security warnings: a scheme no definition defines is named, at its line,
-// with the fact that requests pass without credentials; OpenAPI security
-// that was dropped silently gets one warning per definition.
-func TestUndefinedSecuritySchemeSaysSecurityIsNotEnforced(t *testing.T) {
-	_, got := loadWarnings(t, endpointAPI+`paths:
+// TestUndefinedSecuritySchemeIsOAuth2AsInMicroGW3 protects the warning
+// about a scheme no definition defines: it is named at each line that
+// uses it, with the fact that micro-gw reads it as OAuth2 (with its
+// scopes), as 3.x did, rather than serving the operation open.
+func TestUndefinedSecuritySchemeIsOAuth2AsInMicroGW3(t *testing.T) {
+	api, got := loadWarnings(t, endpointAPI+`paths:
   /x:
     get:
       security: [{api_key: []}, {oauth: [read]}]
@@ -250,10 +249,11 @@ func TestUndefinedSecuritySchemeSaysSecurityIsNotEnforced(t *testing.T) {
       responses: {'200': {description: ok}}
 `)
 	wantExactly(t, got,
-		`d.yaml:8: security is not enforced yet, so the requirements on api_key, oauth are ignored: requests reach the backend without credentials; protect the backend itself until the gateway enforces security`,
-		`d.yaml:8: GET /x: security scheme "api_key" is not defined; define it under components.securitySchemes. Security is not enforced by the gateway yet: requests pass without credentials`,
-		`d.yaml:8: GET /x: security scheme "oauth" is not defined; define it under components.securitySchemes. Security is not enforced by the gateway yet: requests pass without credentials`,
+		`d.yaml:8: GET /x: security scheme "api_key" is not defined; it is treated as oauth2 (micro-gw 3.x treated security as OAuth2), so an OAuth2 bearer token is required; define it under components.securitySchemes`,
+		`d.yaml:8: GET /x: security scheme "oauth" is not defined; it is treated as oauth2 (micro-gw 3.x treated security as OAuth2), so an OAuth2 bearer token with scopes read is required; define it under components.securitySchemes`,
+		`d.yaml:11: PUT /x: security scheme "api_key" is not defined; it is treated as oauth2 (micro-gw 3.x treated security as OAuth2), so an OAuth2 bearer token is required; define it under components.securitySchemes`,
 	)
+	wantSecurity(t, api.Resources, "GET /x: oauth2 | oauth2[read]", "PUT /x: oauth2")
 }
 
 // TestEveryProblemOfEveryFileAtOnce protects the compiler-like report: the
@@ -324,7 +324,6 @@ func TestOneLineJSONPointsToTheJSONPath(t *testing.T) {
 		`"/b":{"get":{"parameters":[{"name":"q","in":"query"}],"responses":{"200":{"description":"ok"}}}}}}`
 	_, got := loadWarnings(t, def)
 	wantExactly(t, got,
-		`d.yaml:1 (#/security): security is not enforced yet, so the requirements on legacy are ignored: requests reach the backend without credentials; protect the backend itself until the gateway enforces security`,
 		`d.yaml:1 (#/security/0): security requirement "legacy:[]" is a string; read as {legacy: []}: write it as an object, "- legacy: []" (a space after the colon)`,
 		`d.yaml:1 (#/paths/~1a/get/responses/200/content/application~1json/schema/$ref): $ref "#/components/schemas/Gone" does not resolve: there is no such schema; read as an empty schema (any value): define it, or correct the reference`,
 		`d.yaml:1 (#/paths/~1b/get/parameters/0/name): GET /b: parameter "q" schema is invalid: parameter must contain exactly one of content and schema; give the parameter one of them, e.g. schema: {type: string}; the gateway passes the parameter on unchecked`,
@@ -468,7 +467,6 @@ webhooks:
 `)
 	wantExactly(t, got,
 		`d.yaml:5: extensions of other tools are ignored: x-codegen, x-logo (micro-gw reads only the x-wso2-* extensions)`,
-		`d.yaml:6: not supported yet, so ignored: x-wso2-throttling-tier (the gateway does not authenticate, throttle, intercept or cache requests yet)`,
 		`d.yaml:7: unknown extension x-wso2-unknown is ignored; did you mean x-wso2-endpoints? (also in 2 more places)`,
 		`d.yaml:14: callbacks (GET /a) are not served: they are requests the backend sends to clients, which do not pass through the gateway`,
 		`d.yaml:29: field webhooks is for OpenAPI >=3.1; the gateway does not depend on it, but correct it to follow the OpenAPI 3.0/3.1 specification`,
@@ -507,7 +505,18 @@ func TestEveryMicroGWExtensionBuilds(t *testing.T) {
 	}
 	const file = "testdata/defs/extensions/every_extension.yaml"
 	wantExactly(t, got,
-		file+":25: sandbox endpoints are checked and their etcd keys resolved, but requests reach only the production endpoints until authentication exists",
-		file+":43: not supported yet, so ignored: x-wso2-application-security, x-wso2-auth-header, x-wso2-disable-security, x-wso2-mutual-ssl, x-wso2-request-interceptor, x-wso2-response-cache, x-wso2-response-interceptor, x-wso2-throttling-tier (the gateway does not authenticate, throttle, intercept or cache requests yet)",
+		file+":26: sandbox endpoints are checked and their etcd keys resolved, but requests reach only the production endpoints until authentication exists",
+		file+":51: not supported yet, so ignored: x-wso2-request-interceptor, x-wso2-response-cache, x-wso2-response-interceptor (the gateway does not intercept or cache requests yet)",
 	)
+	if api.ThrottlingTier != "10kPerMin" || inv.ThrottlingTier != "20kPerMin" {
+		t.Errorf("tiers: API %q, inventory %q", api.ThrottlingTier, inv.ThrottlingTier)
+	}
+	wantSecurity(t, api.Resources,
+		"GET /inventory: apikey(header X-API-Key) (optional: requests without credentials pass); mutual TLS optional",
+		"DELETE /orders/{orderId}: open (x-wso2-disable-security)",
+		"GET /orders/{orderId}: oauth2 | basic | apikey(header X-API-Key); mutual TLS optional",
+	)
+	if s := api.Resources[2].Security; s.AuthHeader != "X-Auth" || s.MutualSSL != spec.MutualSSLOptional {
+		t.Errorf("GET /orders security = %+v", s)
+	}
 }

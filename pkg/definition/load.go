@@ -18,6 +18,8 @@ type Result struct {
 	Warnings []Warning
 	// Resources counts the resources of all APIs.
 	Resources int
+	// tiers are the x-wso2-throttling-tier values of all APIs, for CheckTiers.
+	tiers []tierUse
 }
 
 // definitionExts are the file name endings LoadDir reads.
@@ -89,6 +91,7 @@ func LoadDir(dir string) (*Result, error) {
 		res.APIs = append(res.APIs, d.api)
 		diag.Warnings = append(diag.Warnings, d.warnings...)
 		res.Resources += len(d.api.Resources)
+		res.tiers = append(res.tiers, d.tiers...)
 	}
 	diag.Warnings = append(diag.Warnings, etcdDefaultConflicts(defs)...)
 	if len(diag.Errors) > 0 {

@@ -26,7 +26,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 		d.api.Title, d.api.Version = doc.Info.Title, doc.Info.Version
 	}
 	p.scanExtensions()
-	p.scanSecurity()
+	p.readSchemes()
 	p.scanUnsupportedFields()
 	p.readAPILevel(d, doc)
 
@@ -58,7 +58,9 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 			opEntry := get(itemNode, strings.ToLower(m))
 			place := m + " " + showPath(pathKey)
 			r := spec.Resource{Path: pathKey, Method: m, OperationID: op.OperationID}
+			p.sec.op = secExts{}
 			p.readOperation(opEntry.val, &r, place)
+			r.Security = p.resolveSecurity(opEntry.val, place)
 			if get(opEntry.val, extProduction).key != nil {
 				anyExt = true
 				ownExt[len(d.api.Resources)] = true
@@ -89,6 +91,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 	}
 	d.warnings = p.warnings
 	d.etcdLines = p.etcdLines
+	d.tiers = p.tiers
 	return d
 }
 

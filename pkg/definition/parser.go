@@ -30,6 +30,9 @@ type loadedAPI struct {
 	nodes []*yaml.Node
 	// etcdLines holds the first line of each etcd(key, default) pair.
 	etcdLines map[[2]string]int
+	// tiers are the x-wso2-throttling-tier values, checked against the
+	// project's policies by Result.CheckTiers.
+	tiers []tierUse
 }
 
 // parser holds the state of loading one definition.
@@ -57,6 +60,10 @@ type parser struct {
 	keys map[*yaml.Node]*yaml.Node
 	// edits are the rewrites lenient made to the text kin-openapi read.
 	edits []edit
+	// sec is what resolving each operation's security needs.
+	sec secState
+	// tiers are the x-wso2-throttling-tier values read so far.
+	tiers []tierUse
 }
 
 // fail returns an error located at node at (nil: the whole file).

@@ -39,7 +39,7 @@ func (p *parser) validationWarning(err error, seen map[string]bool) {
 	var undefined *openapi3.SecurityRequirementSchemeUndefinedError
 	var conflict *openapi3.ConflictingPathsError
 	if errors.As(err, &undefined) || errors.As(err, &conflict) {
-		return // reported with more to say by scanSecurity and ambiguousPaths
+		return // reported with more to say by resolveSecurity and ambiguousPaths
 	}
 	var pth *openapi3.PathValidationError
 	var pp *openapi3.PathParametersError
@@ -104,7 +104,7 @@ func (p *parser) validationText(err error) (msg, hint string) {
 	var params *openapi3.PathParametersError
 	switch {
 	case errors.As(err, &scopes):
-		hint = "add scopes: {} to the flow (security is not enforced by the gateway yet)"
+		hint = "add scopes: {} to the flow"
 	case errors.As(err, &schemaOrContent):
 		hint = "give the parameter one of them, e.g. schema: {type: string}; the gateway passes the parameter on unchecked"
 	case errors.As(err, &value):

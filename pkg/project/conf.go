@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
+	"github.com/micro-gw/micro-gw/pkg/policy"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 // SplitSettings separates the build settings of a parsed conf/gateway.conf
@@ -117,4 +119,11 @@ func checkConf(k, v string) error {
 		return s.Check(v)
 	}
 	return nil
+}
+
+// ReadPolicies reads the project's policies.yaml; a project without one
+// gets micro-gw 3.x's default policies (policy.Defaults). Errors name the
+// file and line.
+func (p *Project) ReadPolicies() (*spec.Policies, error) {
+	return policy.Load(p.Dir)
 }

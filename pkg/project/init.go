@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
+	"github.com/micro-gw/micro-gw/pkg/policy"
 )
 
 // Definition is an API definition to place in api_definitions/.
@@ -88,6 +89,10 @@ func scaffold(dir, name string, defs []Definition) error {
 		".gitignore":                     []byte("# build output of micro-gw build\n/" + TargetDir + "/\n"),
 		"README.md":                      []byte(readme(name)),
 	}
+	// The policies are the user's once written: --force keeps them.
+	if _, err := os.Stat(filepath.Join(dir, policy.File)); err != nil {
+		files[policy.File] = []byte(policy.Template())
+	}
 	for _, d := range defs {
 		files[filepath.Join(DefinitionsDir, d.Name)] = d.Data
 	}
@@ -106,7 +111,8 @@ func readme(name string) string {
 	return "# " + name + `
 
 A micro-gw project. Put OpenAPI 3.x or Swagger 2.0 definitions (YAML or JSON)
-in ` + "`api_definitions/`" + `; gateway defaults live in ` + "`conf/gateway.conf`" + `.
+in ` + "`api_definitions/`" + `; gateway defaults live in ` + "`conf/gateway.conf`" + `,
+throttling policies (named by x-wso2-throttling-tier) in ` + "`" + policy.File + "`" + `.
 
 Build one self-contained executable (needs Go on the build machine only):
 

@@ -1,7 +1,8 @@
 // Package project creates and opens micro-gw project folders.
 //
 // A project is a folder named after the project holding api_definitions/
-// (the OpenAPI and Swagger files), conf/ (the gateway's settings) and, after
+// (the OpenAPI and Swagger files), conf/ (the gateway's settings),
+// policies.yaml (throttling policies, package policy; optional) and, after
 // a build, target/ (generated sources and the executable).
 package project
 

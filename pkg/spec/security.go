@@ -1,6 +1,10 @@
 package spec
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Credential kinds a security requirement asks for.
 const (
@@ -140,4 +144,77 @@ func (r Requirement) String() string {
 		}
 	}
 	return r.Kind
+}
+
+// SecuritySummary describes the effective security of every resource of a
+// in one line, for the build's output: the one security when all
+// resources share it, else each distinct one with its operations, the
+// most common last as "N others" so that an API of many operations stays
+// one short line.
+func (a *API) SecuritySummary() string {
+	type group struct {
+		desc string
+		ops  []string
+	}
+	var groups []*group
+	byDesc := map[string]*group{}
+	for i := range a.Resources {
+		r := &a.Resources[i]
+		d := r.EffectiveSecurity().String()
+		g, ok := byDesc[d]
+		if !ok {
+			g = &group{desc: d}
+			byDesc[d] = g
+			groups = append(groups, g)
+		}
+		g.ops = append(g.ops, r.Method+" "+r.Path)
+	}
+	switch len(groups) {
+	case 0:
+		return "no operations"
+	case 1:
+		return groups[0].desc
+	}
+	// The largest group (the first of equals) goes last, counted, when
+	// naming its operations would take more room than counting them.
+	big := 0
+	for i, g := range groups {
+		if len(g.ops) > len(groups[big].ops) {
+			big = i
+		}
+	}
+	rest := groups
+	if len(groups[big].ops) > 2 {
+		rest = slices.Delete(slices.Clone(groups), big, big+1)
+	} else {
+		big = -1
+	}
+	var parts []string
+	for i, g := range rest {
+		if i == maxSummaryGroups {
+			n := 0
+			for _, h := range rest[i:] {
+				n += len(h.ops)
+			}
+			parts = append(parts, fmt.Sprintf("%d more operations with other security", n))
+			break
+		}
+		parts = append(parts, opsList(g.ops)+": "+g.desc)
+	}
+	if big >= 0 {
+		parts = append(parts, fmt.Sprintf("%d others: %s", len(groups[big].ops), groups[big].desc))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// maxSummaryGroups bounds the distinct securities SecuritySummary lists
+// besides the most common one.
+const maxSummaryGroups = 4
+
+// opsList names up to two operations and counts the rest.
+func opsList(ops []string) string {
+	if len(ops) <= 2 {
+		return strings.Join(ops, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ops[:2], ", "), len(ops)-2)
 }

@@ -40,3 +40,31 @@ func (p Policy) Window() time.Duration {
 	unit := map[string]time.Duration{"sec": time.Second, "min": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[p.TimeUnit]
 	return time.Duration(p.UnitTime) * unit
 }
+
+// Of returns the policies of kind: PolicyResource, PolicyApplication or
+// PolicySubscription (nil for another kind).
+func (p *Policies) Of(kind string) []Policy {
+	switch kind {
+	case PolicyResource:
+		return p.Resource
+	case PolicyApplication:
+		return p.Application
+	case PolicySubscription:
+		return p.Subscription
+	}
+	return nil
+}
+
+// Defines reports whether kind has a policy named name; Unlimited is
+// always defined.
+func (p *Policies) Defines(kind, name string) bool {
+	if name == Unlimited {
+		return true
+	}
+	for _, pol := range p.Of(kind) {
+		if pol.Name == name {
+			return true
+		}
+	}
+	return false
+}
