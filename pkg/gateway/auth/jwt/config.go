@@ -88,11 +88,11 @@ func LoadIssuersFile(path string) ([]Issuer, error) {
 		return nil, fmt.Errorf("%s: %v; the file must be a YAML list of issuers", path, err)
 	}
 	root := &doc
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return nil, fmt.Errorf("%s: the file is empty; list at least one issuer (- issuer: ..., jwks_url: ...)", path)
-		}
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
+	}
+	if root.Kind == 0 || root.Kind == yaml.DocumentNode {
+		return nil, fmt.Errorf("%s: the file is empty; list at least one issuer (- issuer: ..., jwks_url: ...)", path)
 	}
 	if root.Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s:%d: expected a list of issuers (lines starting with '- issuer:'), found %s", path, root.Line, kindName(root))

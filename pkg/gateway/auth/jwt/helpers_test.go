@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -304,3 +305,16 @@ func (h *harness) refuse(t testing.TB, tok []byte, want *fault.Fault) {
 		t.Fatalf("got %s (principal %+v), want %d %s", got, p, want.Code, want.Message)
 	}
 }
+
+func mustRSA(t testing.TB, bits int) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func bigOne() *big.Int { return big.NewInt(1) }
+
+func randReader() io.Reader { return rand.Reader }
