@@ -32,7 +32,7 @@
 //
 // bcrypt compares in time that depends only on the hash's cost. A user
 // that does not exist, and a SHA-1 user whose password is wrong, are
-// compared against a dummy bcrypt hash of the file's highest cost, so the
+// compared against a dummy bcrypt hash of the highest cost in the file, so the
 // time of a refusal does not tell whether the user exists. SHA-1 digests are
 // compared with crypto/subtle.
 //

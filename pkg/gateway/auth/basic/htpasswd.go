@@ -31,7 +31,8 @@ type users struct {
 	// legacy names the users with SHA-1 entries, sorted.
 	legacy []string
 	// maxCost is the highest bcrypt cost in the file (bcrypt.DefaultCost
-	// when it has none): the cost of the dummy compare for unknown users.
+	// when it has no bcrypt entry): the cost of the dummy compare for
+	// unknown users, so that they cost what a known user does.
 	maxCost int
 }
 
@@ -39,7 +40,7 @@ type users struct {
 // errors. It reports every bad line at once. No error repeats a hash or a
 // line's text, which may be a password; they name the line and the user.
 func parse(name string, data []byte) (*users, error) {
-	u := &users{byName: map[string]*entry{}, maxCost: bcrypt.DefaultCost}
+	u := &users{byName: map[string]*entry{}}
 	firstLine := map[string]int{}
 	var errs []error
 	for i, line := range bytes.Split(data, []byte("\n")) {
@@ -76,6 +77,9 @@ func parse(name string, data []byte) (*users, error) {
 		return nil, errors.Join(errs...)
 	}
 	slices.Sort(u.legacy)
+	if u.maxCost == 0 {
+		u.maxCost = bcrypt.DefaultCost
+	}
 	return u, nil
 }
 
