@@ -26,6 +26,10 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files; both empty means a self-signed
 	// certificate generated at start.
 	TLSCert, TLSKey string
+	// ClientCA is the --client-ca PEM bundle: the CAs whose client
+	// certificates the HTTPS listener verifies (mutual TLS); "" asks for
+	// none.
+	ClientCA string
 	// ShutdownTimeout bounds how long in-flight requests may finish on SIGTERM.
 	ShutdownTimeout time.Duration
 	// MaxConnections bounds the client connections open at once across the
@@ -52,7 +56,7 @@ func flagSet(fs *flag.FlagSet) func() (Config, error) {
 // Config.
 func (v flagValues) config() (Config, error) {
 	c := Config{
-		TLSCert: v.string("tls-cert"), TLSKey: v.string("tls-key"),
+		TLSCert: v.string("tls-cert"), TLSKey: v.string("tls-key"), ClientCA: v.string("client-ca"),
 		ShutdownTimeout: v.duration("shutdown-timeout"),
 		MaxConnections:  v.int("max-connections"),
 		LogFormat:       v.string("log-format"), LogLevel: v.string("log-level"),
@@ -83,6 +87,9 @@ func (v flagValues) config() (Config, error) {
 	}
 	if err := v.listeners(&c); err != nil {
 		return c, err
+	}
+	if c.ClientCA != "" && c.HTTPSAddr == "" {
+		return c, errors.New("--client-ca is set but the HTTPS listener is off (--https-port=0): client certificates come only over HTTPS; enable --https-port or drop --client-ca")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate")
