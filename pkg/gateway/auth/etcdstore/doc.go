@@ -39,8 +39,9 @@
 //  4. An unusable record (bad JSON, an unknown field, no application, a key
 //     type other than PRODUCTION or SANDBOX, a bad expiry, an etcd key that
 //     is not a hex SHA-256) is logged once per revision, naming the etcd key
-//     and the reason (never the value), counted in Status, and ignored: the
-//     previous good record for that etcd key, if any, stays.
+//     and the reason, counted in Status, and ignored: the previous good
+//     record for that etcd key, if any, stays. Nothing secret can show: etcd
+//     holds only hashes of keys.
 //  5. Before the first read from etcd, or while etcd is unreachable at
 //     start, there are no keys (every API key is refused: fail closed) and
 //     no revocations; Status says whether each prefix was loaded.
