@@ -204,6 +204,13 @@ func checkEndpoints(endpoints []string) (scheme string, err error) {
 	return scheme, nil
 }
 
+// ClientConfig checks the connection options in opts (Endpoints, Username,
+// Password, CACert, Cert, Key) as New does and returns the etcd client
+// configuration the Resolver would use, for commands that talk to the same
+// etcd as the gateway (micro-gw apikey, micro-gw revoke): one rule for
+// TLS, credentials and member URLs. The caller sets DialTimeout and Context.
+func ClientConfig(opts Options) (clientv3.Config, error) { return clientConfig(opts) }
+
 // clientConfig checks the connection options and builds the etcd client
 // configuration.
 func clientConfig(opts Options) (clientv3.Config, error) {
