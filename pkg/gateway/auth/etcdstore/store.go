@@ -167,11 +167,12 @@ type Rejected struct {
 
 // Status returns the counts, revisions and the connection.
 func (s *Store) Status() Status {
+	connected := s.res.EtcdStatus().Connected // before s.mu: never hold both
 	ks, rs := s.keys.Load(), s.revoked.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{
-		Connected: s.res.EtcdStatus().Connected,
+		Connected: connected,
 		APIKeys: PrefixStatus{Prefix: s.opts.APIKeyPrefix, Loaded: s.keysLoaded, Count: len(ks.m), Revision: ks.rev,
 			Rejected: len(s.rejected)},
 		Revoked: PrefixStatus{Prefix: s.opts.RevokedPrefix, Loaded: s.revLoaded, Count: len(rs.m), Revision: rs.rev},
