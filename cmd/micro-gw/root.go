@@ -99,7 +99,7 @@ Endpoints written as etcd(<key>, <default_URL>) follow etcd live.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w; see: %s --help", err, c.CommandPath())}
 	})
-	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDevCmd(s), newVersionCmd(s))
+	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDevCmd(s), newAPIKeyCmd(s), newRevokeCmd(s), newVersionCmd(s))
 	return root
 }
 

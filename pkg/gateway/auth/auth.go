@@ -49,6 +49,10 @@ type Principal struct {
 	ValidateSubscription bool
 	// Expires is when the credential stops being valid; zero for never.
 	Expires time.Time
+	// APIs are the APIs an opaque API key may call, by title (the apis of
+	// its etcd record); empty allows every API. Other credentials leave it
+	// empty and use Subscriptions.
+	APIs []string
 }
 
 // Application is micro-gw 3.x's application claim.
@@ -65,6 +69,20 @@ type Subscription struct {
 func (p *Principal) HasScope(s string) bool {
 	for _, have := range p.Scopes {
 		if have == s {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsAPI reports whether p may call the API with this title: p.APIs is
+// empty (every API) or lists it.
+func (p *Principal) AllowsAPI(title string) bool {
+	if len(p.APIs) == 0 {
+		return true
+	}
+	for _, a := range p.APIs {
+		if a == title {
 			return true
 		}
 	}

@@ -79,6 +79,8 @@ type Resolver struct {
 	cfg  clientv3.Config // without Context and DialTimeout, set per attempt
 	keys []*key          // sorted by name
 	byID map[string]*key
+	// prefixes are followed whole (WatchPrefix), each for its sink.
+	prefixes []*prefix
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -202,6 +204,13 @@ func checkEndpoints(endpoints []string) (scheme string, err error) {
 	return scheme, nil
 }
 
+// ClientConfig checks the connection options in opts (Endpoints, Username,
+// Password, CACert, Cert, Key) as New does and returns the etcd client
+// configuration the Resolver would use, for commands that talk to the same
+// etcd as the gateway (micro-gw apikey, micro-gw revoke): one rule for
+// TLS, credentials and member URLs. The caller sets DialTimeout and Context.
+func ClientConfig(opts Options) (clientv3.Config, error) { return clientConfig(opts) }
+
 // clientConfig checks the connection options and builds the etcd client
 // configuration.
 func clientConfig(opts Options) (clientv3.Config, error) {
@@ -268,9 +277,10 @@ func (r *Resolver) Binding(key string) *endpoint.Binding {
 
 // Start reads every key once, waiting at most Options.StartupTimeout, then
 // follows etcd in the background until ctx is done or Close is called. It
-// does nothing without Endpoints or keys, and only its first call has an effect.
+// does nothing without Endpoints or without keys and prefixes, and only its
+// first call has an effect.
 func (r *Resolver) Start(ctx context.Context) {
-	if len(r.opts.Endpoints) == 0 || len(r.keys) == 0 {
+	if len(r.opts.Endpoints) == 0 || (len(r.keys) == 0 && len(r.prefixes) == 0) {
 		return
 	}
 	r.startOnce.Do(func() {
@@ -353,18 +363,7 @@ type Rejected struct {
 func (r *Resolver) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Status{Etcd: EtcdStatus{
-		Enabled:     len(r.opts.Endpoints) > 0,
-		Endpoints:   append([]string{}, r.opts.Endpoints...),
-		Connected:   r.watching && r.conn != nil && r.conn.GetState() == connectivity.Ready,
-		LastError:   r.lastErr,
-		LastErrorAt: r.lastErrAt,
-		LastContact: r.lastContact,
-		Revision:    r.maxRev,
-	}, Keys: make([]KeyStatus, len(r.keys))}
-	if r.clusterID != 0 {
-		s.Etcd.ClusterID = fmt.Sprintf("%x", r.clusterID)
-	}
+	s := Status{Etcd: r.etcdStatus(), Keys: make([]KeyStatus, len(r.keys))}
 	for i, k := range r.keys {
 		ks := KeyStatus{Key: k.name, URL: k.cur.Raw, DefaultURL: k.def.Raw, Source: k.source,
 			UsingDefault: k.isDefault, ChangedAt: k.changedAt, ModRevision: k.modRev}
@@ -373,6 +372,31 @@ func (r *Resolver) Status() Status {
 			ks.Rejected = &rej
 		}
 		s.Keys[i] = ks
+	}
+	return s
+}
+
+// EtcdStatus returns a snapshot of the connection only, for the users of
+// WatchPrefix.
+func (r *Resolver) EtcdStatus() EtcdStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.etcdStatus()
+}
+
+// etcdStatus describes the connection. r.mu is held.
+func (r *Resolver) etcdStatus() EtcdStatus {
+	s := EtcdStatus{
+		Enabled:     len(r.opts.Endpoints) > 0,
+		Endpoints:   append([]string{}, r.opts.Endpoints...),
+		Connected:   r.watching && r.conn != nil && r.conn.GetState() == connectivity.Ready,
+		LastError:   r.lastErr,
+		LastErrorAt: r.lastErrAt,
+		LastContact: r.lastContact,
+		Revision:    r.maxRev,
+	}
+	if r.clusterID != 0 {
+		s.ClusterID = fmt.Sprintf("%x", r.clusterID)
 	}
 	return s
 }

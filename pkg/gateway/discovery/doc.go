@@ -75,6 +75,13 @@
 //     any one of them moves the client to another. A member URL carrying a
 //     user or password is refused by New (and by CheckEndpoints, which the
 //     --etcdurl flag uses): etcd's client would ignore it.
+//  12. Whole prefixes can be followed too (WatchPrefix), for data the
+//     gateway owns, such as API keys and revoked tokens: each is read with
+//     the keys (a range Get in the same kind of Txn), watched with one range
+//     watch from the read's revision plus one on the same stream, re-read
+//     every Timer, and recovered exactly as keys are (4 to 6). Its sink gets
+//     every read whole (Reset) and every watch response (Apply); what a
+//     value means, and whether it is usable, is the sink's business.
 //
 // When a read times out, the error (logged, and in Status) says why: each
 // member is dialled once, as the client would, all at once and within the

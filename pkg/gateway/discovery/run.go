@@ -116,7 +116,7 @@ func (r *Resolver) connectAndRead(life, ctx context.Context, source string) erro
 }
 
 // readAll reads every key in read-only Txns of up to maxTxnOps Gets and
-// applies what it finds. newHistory is non-empty when the answer comes from
+// applies what it finds, then every watched prefix (readPrefixes). newHistory is non-empty when the answer comes from
 // another history than the one seen so far: etcd's revision is lower than
 // one seen before (etcd was wiped or restored from a snapshot), or another
 // cluster answers. The watches then wait for revisions of the old history
@@ -153,6 +153,13 @@ func (r *Resolver) readAll(ctx context.Context, source string) (newHistory strin
 			}
 		}
 		r.mu.Unlock()
+	}
+	nh, err := r.readPrefixes(ctx, source)
+	if err != nil {
+		return "", err
+	}
+	if nh != "" {
+		newHistory = nh
 	}
 	return newHistory, nil
 }
@@ -193,7 +200,8 @@ func (r *Resolver) otherCluster(h *etcdserverpb.ResponseHeader) string {
 // re-reads every key each Timer, until a failure, which it returns.
 func (r *Resolver) watch(ctx context.Context) error {
 	type msg struct {
-		k      *key
+		k      *key    // nil for a prefix
+		p      *prefix // nil for a key
 		resp   clientv3.WatchResponse
 		closed bool
 	}
@@ -228,6 +236,24 @@ func (r *Resolver) watch(ctx context.Context) error {
 			}
 		}()
 	}
+	for _, p := range r.prefixes {
+		rev := p.rev + 1
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for resp := range r.cli.Watch(wctx, p.name, clientv3.WithPrefix(), clientv3.WithRev(rev)) {
+				select {
+				case msgs <- msg{p: p, resp: resp}:
+				case <-wctx.Done():
+					return
+				}
+			}
+			select {
+			case msgs <- msg{p: p, closed: true}:
+			case <-wctx.Done():
+			}
+		}()
+	}
 	r.mu.Unlock()
 	tick := time.NewTicker(r.opts.Timer)
 	defer tick.Stop()
@@ -237,7 +263,11 @@ func (r *Resolver) watch(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case m := <-msgs:
-			err = r.handle(m.k, m.resp, m.closed)
+			if m.p != nil {
+				err = r.handlePrefix(m.p, m.resp, m.closed)
+			} else {
+				err = r.handle(m.k, m.resp, m.closed)
+			}
 		case <-r.ready:
 			// etcd's client resumes a broken watch stream by itself,
 			// from the revision it had reached. A wiped or restored etcd
