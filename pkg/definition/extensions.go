@@ -57,6 +57,8 @@ var extensions = []extension{
 		d.api.Transports, err = p.transports(e)
 		return err
 	}},
+	{name: extRequestValidation, api: readValidationSwitch(func(d *loadedAPI) *validationSwitch { return &d.requestValidation })},
+	{name: extResponseValidation, api: readValidationSwitch(func(d *loadedAPI) *validationSwitch { return &d.responseValidation })},
 	{name: "x-wso2-disable-security"}, {name: "x-wso2-application-security"}, {name: "x-wso2-auth-header"},
 	{name: "x-wso2-throttling-tier"}, {name: "x-wso2-request-interceptor"},
 	{name: "x-wso2-response-interceptor"}, {name: "x-wso2-mutual-ssl"}, {name: "x-wso2-response-cache"},

@@ -30,11 +30,15 @@ type loadedAPI struct {
 	nodes []*yaml.Node
 	// etcdLines holds the first line of each etcd(key, default) pair.
 	etcdLines map[[2]string]int
+	// requestValidation and responseValidation are what the API's
+	// validation extensions say.
+	requestValidation, responseValidation validationSwitch
 }
 
 // parser holds the state of loading one definition.
 type parser struct {
 	file    string
+	opts    Options
 	root    *yaml.Node
 	swagger bool
 	// named are the x-wso2-endpoints entries by name, read on first use
@@ -86,8 +90,8 @@ const hintNotOpenAPI = `an API definition starts with "openapi: 3.0.3" (or 3.1.x
 // loadBytes loads one definition. It comes back even with errors
 // when its routes are known (loadedAPI.routable); the error is then a
 // *Diagnostics with every error and warning of the file.
-func loadBytes(file, apiFile string, data []byte) (*loadedAPI, error) {
-	p := &parser{file: file, etcdLines: map[[2]string]int{}, badPaths: map[string]bool{}, neutralized: map[[2]int]bool{}}
+func loadBytes(file, apiFile string, data []byte, opts Options) (*loadedAPI, error) {
+	p := &parser{file: file, opts: opts, etcdLines: map[[2]string]int{}, badPaths: map[string]bool{}, neutralized: map[[2]int]bool{}}
 	d := p.load(apiFile, data)
 	sortWarnings(p.warnings)
 	if len(p.errs) == 0 {
