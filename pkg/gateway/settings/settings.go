@@ -157,8 +157,8 @@ var groupComments = map[Group][]string{
 		"or shared by every gateway using the same Redis."},
 	Building: {"Build: read by micro-gw build, not compiled into the executable.",
 		`strict: "true" refuses definitions with warnings too, as micro-gw build --strict.`,
-		"request-validation, response-validation: \"true\" compiles the definitions' schemas in",
-		"and check requests (400, 900915) and backend responses (500, 900916) against",
+		"request-validation, response-validation: \"true\" compiles the definitions' schemas in,",
+		"checking requests (400, 900915) and backend responses (500, 900916) against",
 		"them, for every API whose definition does not say x-wso2-request-validation: false",
 		"or x-wso2-response-validation: false."},
 }

@@ -59,7 +59,7 @@ components:
       type: object
       required: [name]
       properties:
-        name: {type: string}
+        name: {type: string, pattern: "^[a-z]+$"}
         age: {type: integer}
         parent: {$ref: '#/components/schemas/Pet'}
 `
@@ -433,3 +433,42 @@ func BenchmarkValidateRequest(b *testing.B) {
 }
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+func TestOneValidatorServesConcurrentRequests(t *testing.T) {
+	_, vs := compile(t, petsDef, Options{MaxBody: maxBody})
+	var v *Validator
+	for _, x := range vs {
+		if x != nil && x.readBody {
+			v = x
+		}
+	}
+	const workers, each = 4, 25
+	errs := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				ctx := &fasthttp.RequestCtx{}
+				ctx.Request.Header.SetMethod("POST")
+				ctx.Request.SetRequestURI("/shop/pets/7?limit=10")
+				ctx.Request.Header.Set("X-Trace", "t")
+				ctx.Request.Header.SetContentType("application/json")
+				name, valid := "abc", (w+i)%2 == 0
+				if !valid {
+					name = "ABC"
+				}
+				ctx.Request.SetBodyString(`{"name":"` + name + `"}`)
+				if f := v.ValidateRequest(ctx); (f == nil) != valid {
+					errs <- fmt.Sprintf("name %q: fault %v", name, f)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
