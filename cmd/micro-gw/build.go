@@ -129,7 +129,7 @@ func (bc *buildCmd) compile(ctx context.Context, p *project.Project) (*built, er
 // gateway serves, and prints the warnings to out. It returns the number of
 // resources too.
 func (bc *buildCmd) load(p *project.Project, out io.Writer) (*spec.Gateway, int, error) {
-	settings, strict, err := bc.settings(p)
+	settings, strict, opts, err := bc.settings(p)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -137,7 +137,7 @@ func (bc *buildCmd) load(p *project.Project, out io.Writer) (*spec.Gateway, int,
 	if err != nil {
 		return nil, 0, err
 	}
-	res, err := bc.definitions(p, strict, out)
+	res, err := bc.definitions(p, strict, opts, out)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -161,24 +161,30 @@ func printSecurity(out io.Writer, apis []spec.API) {
 
 // settings reads conf/gateway.conf: the gateway settings, which must be
 // values the gateway accepts (checked now rather than when the executable
-// starts), and whether the build is strict (--strict or strict = true).
-func (bc *buildCmd) settings(p *project.Project) (map[string]string, bool, error) {
+// starts), whether the build is strict (--strict or strict = true), and
+// the options of loading the definitions (request-validation,
+// response-validation).
+func (bc *buildCmd) settings(p *project.Project) (map[string]string, bool, definition.Options, error) {
 	conf, err := p.ReadConf()
 	if err != nil {
-		return nil, false, err
+		return nil, false, definition.Options{}, err
 	}
 	buildConf, settings := project.SplitSettings(conf)
 	noEnv := func(string) (string, bool) { return "", false }
 	if _, err := gateway.ParseConfig(settings, nil, noEnv, io.Discard); err != nil {
-		return nil, false, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
+		return nil, false, definition.Options{}, fmt.Errorf("%w; fix it in %s", err, filepath.Join(project.ConfDir, project.ConfFile))
 	}
-	return settings, bc.strict || buildConf["strict"] == "true", nil
+	opts := definition.Options{
+		RequestValidation:  buildConf["request-validation"] == "true",
+		ResponseValidation: buildConf["response-validation"] == "true",
+	}
+	return settings, bc.strict || buildConf["strict"] == "true", opts, nil
 }
 
 // definitions loads the definitions of p and prints their warnings to out;
 // in strict mode warnings fail the build.
-func (bc *buildCmd) definitions(p *project.Project, strict bool, out io.Writer) (*definition.Result, error) {
-	res, err := definition.LoadDir(p.DefinitionsPath())
+func (bc *buildCmd) definitions(p *project.Project, strict bool, opts definition.Options, out io.Writer) (*definition.Result, error) {
+	res, err := definition.LoadDirWith(p.DefinitionsPath(), opts)
 	var diag *definition.Diagnostics
 	if errors.As(err, &diag) {
 		diag.Strict = strict

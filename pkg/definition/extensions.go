@@ -57,6 +57,8 @@ var extensions = []extension{
 		d.api.Transports, err = p.transports(e)
 		return err
 	}},
+	{name: extRequestValidation, api: readValidationSwitch(func(d *loadedAPI) *validationSwitch { return &d.requestValidation })},
+	{name: extResponseValidation, api: readValidationSwitch(func(d *loadedAPI) *validationSwitch { return &d.responseValidation })},
 	securityExtension(extDisableSecurity, readDisableSecurity),
 	securityExtension(extAppSecurity, readAppSecurity),
 	securityExtension(extAuthHeader, readAuthHeader),

@@ -30,7 +30,10 @@ var definitionExts = []string{".yaml", ".yml", ".json"}
 // share a base path or a route. Files whose names start with "." are skipped.
 // When a definition cannot be built the error is a *Diagnostics holding
 // every error and warning of every file.
-func LoadDir(dir string) (*Result, error) {
+func LoadDir(dir string) (*Result, error) { return LoadDirWith(dir, Options{}) }
+
+// LoadDirWith is LoadDir with the build's options.
+func LoadDirWith(dir string, opts Options) (*Result, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read the API definitions folder: %w", err)
@@ -66,7 +69,7 @@ func LoadDir(dir string) (*Result, error) {
 	diag := &Diagnostics{}
 	for _, name := range names {
 		file := path.Join(shown, name)
-		d, err := loadFile(filepath.Join(dir, name), file)
+		d, err := loadFile(filepath.Join(dir, name), file, opts)
 		diag.add(file, err)
 		if d != nil && d.routable {
 			// A definition with errors elsewhere still takes part in the
@@ -114,7 +117,7 @@ func isDefinitionFile(name string) bool {
 
 // LoadFile reads and checks one definition file; errors name it as path.
 func LoadFile(path string) (*spec.API, []Warning, error) {
-	d, err := loadFile(path, path)
+	d, err := loadFile(path, path, Options{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,14 +127,14 @@ func LoadFile(path string) (*spec.API, []Warning, error) {
 // Parse checks one definition held in memory; name (a file name
 // or a URL) is used in messages and, by its last element, as the API's File.
 func Parse(name string, data []byte) (*spec.API, []Warning, error) {
-	d, err := loadBytes(name, path.Base(name), data)
+	d, err := loadBytes(name, path.Base(name), data, Options{})
 	if err != nil {
 		return nil, nil, err
 	}
 	return &d.api, d.warnings, nil
 }
 
-func loadFile(file, shown string) (*loadedAPI, error) {
+func loadFile(file, shown string, opts Options) (*loadedAPI, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		cause := err
@@ -146,5 +149,5 @@ func loadFile(file, shown string) (*loadedAPI, error) {
 			Err:  err,
 		}}}
 	}
-	return loadBytes(shown, filepath.Base(file), data)
+	return loadBytes(shown, filepath.Base(file), data, opts)
 }

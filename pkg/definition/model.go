@@ -47,6 +47,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 	}
 	sort.Strings(keys)
 	ownExt := map[int]bool{} // resources with their own x-wso2-production-endpoints
+	var ops []operationAt    // parallel to d.api.Resources
 	for _, pathKey := range keys {
 		item := doc.Paths.Value(pathKey)
 		itemNode := p.followRef(pathItems[pathKey].val)
@@ -73,6 +74,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 			d.api.Resources = append(d.api.Resources, r)
 			d.lines = append(d.lines, lineOf(opEntry.key))
 			d.nodes = append(d.nodes, opEntry.key)
+			ops = append(ops, operationAt{op: op, item: item, node: opEntry.val, itemNode: itemNode, place: place})
 		}
 	}
 	if len(d.api.Resources) == 0 {
@@ -86,6 +88,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 		d.api.Production = p.documentServers(doc)
 	}
 	p.checkProduction(d, anyExt, ownExt)
+	p.validation(d, doc, ops)
 	if sandboxLine != nil {
 		p.warn(sandboxLine, "sandbox endpoints are checked and their etcd keys resolved, but requests reach only the production endpoints until authentication exists")
 	}

@@ -33,11 +33,15 @@ type loadedAPI struct {
 	// tiers are the x-wso2-throttling-tier values, checked against the
 	// project's policies by Result.CheckTiers.
 	tiers []tierUse
+	// requestValidation and responseValidation are what the API's
+	// validation extensions say.
+	requestValidation, responseValidation validationSwitch
 }
 
 // parser holds the state of loading one definition.
 type parser struct {
 	file    string
+	opts    Options
 	root    *yaml.Node
 	swagger bool
 	// named are the x-wso2-endpoints entries by name, read on first use
@@ -93,8 +97,8 @@ const hintNotOpenAPI = `an API definition starts with "openapi: 3.0.3" (or 3.1.x
 // loadBytes loads one definition. It comes back even with errors
 // when its routes are known (loadedAPI.routable); the error is then a
 // *Diagnostics with every error and warning of the file.
-func loadBytes(file, apiFile string, data []byte) (*loadedAPI, error) {
-	p := &parser{file: file, etcdLines: map[[2]string]int{}, badPaths: map[string]bool{}, neutralized: map[[2]int]bool{}}
+func loadBytes(file, apiFile string, data []byte, opts Options) (*loadedAPI, error) {
+	p := &parser{file: file, opts: opts, etcdLines: map[[2]string]int{}, badPaths: map[string]bool{}, neutralized: map[[2]int]bool{}}
 	d := p.load(apiFile, data)
 	sortWarnings(p.warnings)
 	if len(p.errs) == 0 {

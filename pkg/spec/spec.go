@@ -59,8 +59,11 @@ type API struct {
 	// TransportHTTPS; empty means both. A request on another gets 404.
 	Transports []string `json:"transports,omitempty"`
 	// ThrottlingTier is the API-level x-wso2-throttling-tier; "" for none.
-	ThrottlingTier string     `json:"throttlingTier,omitempty"`
-	Resources      []Resource `json:"resources"`
+	ThrottlingTier string `json:"throttlingTier,omitempty"`
+	// Validation holds what the API's validated resources refer to; nil
+	// when no resource of the API has validation on.
+	Validation *APIValidation `json:"validation,omitempty"`
+	Resources  []Resource     `json:"resources"`
 }
 
 // Resource is one operation: a path template under the base path and a method.
@@ -78,6 +81,34 @@ type Resource struct {
 	Security *Security `json:"security,omitempty"`
 	// ThrottlingTier is the resource's x-wso2-throttling-tier; "" for none.
 	ThrottlingTier string `json:"throttlingTier,omitempty"`
+	// Validation is set when the gateway validates the resource's requests
+	// or responses against the definition (x-wso2-request-validation,
+	// x-wso2-response-validation, or the request-validation and
+	// response-validation settings); nil costs the request path nothing.
+	Validation *Validation `json:"validation,omitempty"`
+}
+
+// Validation is one resource's part of request and response validation:
+// which sides are checked, and the OpenAPI 3 operation they are checked
+// against. It is data: the gateway decodes it with kin-openapi at start.
+type Validation struct {
+	Request  bool `json:"request,omitempty"`
+	Response bool `json:"response,omitempty"`
+	// Operation is an OpenAPI 3 operation object: its parameters (the
+	// path item's included), requestBody and responses, and nothing else.
+	// Its $refs point into the API's APIValidation.Components.
+	Operation json.RawMessage `json:"operation"`
+}
+
+// APIValidation is what an API's validated operations share.
+type APIValidation struct {
+	// OpenAPI is the definition's OpenAPI version ("3.0.3", "3.1.0"; a
+	// Swagger 2.0 file is converted to 3.0.3): 3.1 schemas are JSON
+	// Schema 2020-12.
+	OpenAPI string `json:"openapi"`
+	// Components is an OpenAPI 3 components object holding every
+	// component the validated operations refer to, and no other.
+	Components json.RawMessage `json:"components,omitempty"`
 }
 
 // Endpoints is an endpoint list with its type and advanced configuration.

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"crypto/tls"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -107,7 +106,7 @@ func (g *Guard) Check(ctx *fasthttp.RequestCtx) (*Principal, *fault.Fault) {
 		return nil, nil
 	}
 	if g.mutual != "" {
-		verified := ctx.IsTLS() && VerifiedClientCert(ctx.TLSConnectionState())
+		verified := ctx.IsTLS() && VerifiedClientConn(ctx.Conn())
 		if !verified && g.mutual == spec.MutualSSLMandatory {
 			return nil, fault.ClientCertRequired
 		}
@@ -260,7 +259,7 @@ func (g *Guard) basic(ctx *fasthttp.RequestCtx) attempt {
 		return attempt{f: fault.InvalidScheme, rank: rankScheme}
 	}
 	var buf [256]byte
-	user, pass, ok := ParseBasic(buf[:0], v)
+	user, pass, ok := ParseBasic(v, buf[:0])
 	if !ok {
 		return attempt{f: fault.BasicMalformed, rank: rankInvalid}
 	}
@@ -322,9 +321,3 @@ func (g *Guard) strip(ctx *fasthttp.RequestCtx, reqs []requirement) {
 // Challenge is the WWW-Authenticate value for the guard's 401 answers:
 // the schemes it accepts ("" when none applies, as for API keys alone).
 func (g *Guard) Challenge() string { return g.challenge }
-
-// VerifiedClientCert reports whether the TLS connection presented a client
-// certificate that chains to a CA of --client-ca.
-func VerifiedClientCert(cs *tls.ConnectionState) bool {
-	return cs != nil && len(cs.VerifiedChains) > 0
-}

@@ -107,3 +107,18 @@ var (
 	// InvalidScheme answers an Authorization header with an unexpected scheme.
 	InvalidScheme = New(401, 900917, "Invalid Authentication scheme", "Use the authentication scheme the API requires, e.g. 'Authorization: Bearer ACCESS_TOKEN'")
 )
+
+// Validation faults (x-wso2-request-validation, x-wso2-response-validation),
+// with micro-gw 3.x's codes. A request that fails gets RequestInvalid's
+// status, code and message with a description naming the parameter or body
+// field (pkg/gateway/validate renders it); these are the generic forms.
+var (
+	// RequestInvalid answers a request that does not match the API definition.
+	RequestInvalid = New(400, 900915, "Unprocessable entity", "The request does not match the API definition")
+	// ResponseInvalid answers in place of a backend response that does not
+	// match the API definition; the gateway logs what was wrong.
+	ResponseInvalid = New(500, 900916, "Unprocessable entity", "The backend's response does not match the API definition")
+	// BodyTooLargeToValidate answers a request to a validated resource
+	// whose body is larger than the gateway reads to validate.
+	BodyTooLargeToValidate = New(413, 413, "Payload Too Large", "The request body is larger than the gateway validates (--max-validated-body-bytes); send a smaller body")
+)

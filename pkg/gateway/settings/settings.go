@@ -34,6 +34,7 @@ var table = []Setting{
 	{Name: "client-idle-timeout", Group: Limits, Where: Gateway, Type: Duration, Default: "90s", Help: "close keep-alive client connections idle this long"},
 	{Name: "client-read-timeout", Group: Limits, Where: Gateway, Type: Duration, Default: "60s", Help: "longest time to read one whole request (headers and body) from a client"},
 	{Name: "client-write-timeout", Group: Limits, Where: Gateway, Type: Duration, Default: "60s", Help: "longest time to write one whole response to a client"},
+	{Name: "max-validated-body-bytes", Group: Limits, Where: Gateway, Type: Int, Default: "1048576", Help: "largest request or response body read whole to validate it, on resources with validation on (larger requests get 413; larger responses 500, fault 900916)"},
 	{Name: "etcdurl", Group: Discovery, Where: Gateway, Type: String, Example: "http://127.0.0.1:2379", Help: "etcd member URL(s), http:// or https://, comma-separated; enables etcd(key, default) endpoints"},
 	{Name: "etcdtimer", Group: Discovery, Where: Gateway, Type: Int, Default: "10000", Help: "period in milliseconds of the full re-read of every etcd key (a watch delivers changes at once)"},
 	{Name: "etcdusername", Group: Discovery, Where: Gateway, Type: String, Help: "etcd user name"},
@@ -60,6 +61,8 @@ var table = []Setting{
 	{Name: "throttle-batch", Group: Throttling, Where: Gateway, Type: Int, Default: "0", Help: "with Redis, requests each gateway takes from a shared counter at once; 0 picks 1% of the limit (at least 1, at most 100). A cluster may overshoot a limit by at most batch x (gateways - 1)"},
 	{Name: "version", Group: Command, Where: Flag, Type: Bool, Default: "false", NoConf: "it asks the executable for a report instead of serving; pass --version when running", Help: "print the micro-gw version, the project and its APIs, then exit"},
 	{Name: "strict", Group: Building, Where: Conf | Build, Type: Bool, Default: "false", Help: "refuse definitions with warnings too, as micro-gw build --strict does"},
+	{Name: "request-validation", Group: Building, Where: Conf | Build, Type: Bool, Default: "false", Help: "validate requests against the definition's schemas (400, fault 900915) for every API that does not say x-wso2-request-validation: false; compiled in, so changing it needs a rebuild"},
+	{Name: "response-validation", Group: Building, Where: Conf | Build, Type: Bool, Default: "false", Help: "validate backend responses against the definition's schemas (500, fault 900916, logged) for every API that does not say x-wso2-response-validation: false; compiled in, so changing it needs a rebuild"},
 }
 
 // Setting is one line of the table.
@@ -153,7 +156,11 @@ var groupComments = map[Group][]string{
 	Throttling: {"Throttling (x-wso2-throttling-tier, policies.yaml): counted on this gateway,",
 		"or shared by every gateway using the same Redis."},
 	Building: {"Build: read by micro-gw build, not compiled into the executable.",
-		`"true" refuses definitions with warnings too, as micro-gw build --strict.`},
+		`strict: "true" refuses definitions with warnings too, as micro-gw build --strict.`,
+		"request-validation, response-validation: \"true\" compiles the definitions' schemas in,",
+		"checking requests (400, 900915) and backend responses (500, 900916) against",
+		"them, for every API whose definition does not say x-wso2-request-validation: false",
+		"or x-wso2-response-validation: false."},
 }
 
 // Comment returns the lines of the comment above the group in the conf

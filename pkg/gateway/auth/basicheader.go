@@ -1,11 +1,11 @@
-package basic
+package auth
 
 import (
 	"bytes"
 	"encoding/base64"
 )
 
-// ParseHeader reads an Authorization header value "Basic base64(user:pass)"
+// ParseBasic reads an Authorization header value "Basic base64(user:pass)"
 // (RFC 7617): the scheme in any case, one or more spaces, standard padded
 // base64, and a user that ends at the first colon. Spaces around the value
 // are ignored. It decodes into buf, so that a caller that passes a buffer
@@ -14,7 +14,7 @@ import (
 //
 // ok is false for another scheme or a malformed value; the guard answers
 // those with fault.BasicMalformed (900912) or its scheme check.
-func ParseHeader(v, buf []byte) (user, pass []byte, ok bool) {
+func ParseBasic(v, buf []byte) (user, pass []byte, ok bool) {
 	v = bytes.TrimSpace(v)
 	const scheme = "basic"
 	if len(v) <= len(scheme) || !bytes.EqualFold(v[:len(scheme)], []byte(scheme)) || v[len(scheme)] != ' ' {
