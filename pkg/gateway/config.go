@@ -74,7 +74,6 @@ func (v flagValues) config() (Config, error) {
 			JWTClockSkew: v.duration("jwt-clock-skew"), JWTValidateSubscription: v.bool("jwt-validate-subscription"),
 			JWTCacheSize: v.int("jwt-cache-size"), KeepAuthHeader: v.bool("keep-auth-header"),
 			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
-			ClientCA: v.string("client-ca"),
 		},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
@@ -155,7 +157,12 @@ type Server struct {
 	proxy    *proxy.Proxy
 	resolver *discovery.Resolver
 	stopDisc context.CancelFunc
-	served   sync.WaitGroup
+	// stopAuth ends JWKS fetching and the htpasswd re-read.
+	stopAuth context.CancelFunc
+	// authStore holds the API keys and revocations read from etcd; nil
+	// without etcd or protected APIs.
+	authStore *etcdstore.Store
+	served    sync.WaitGroup
 	// conns counts the client connections of the HTTP and HTTPS listeners
 	// together and bounds them (--max-connections).
 	conns *proxy.Conns
@@ -200,21 +207,41 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	if err != nil {
 		return gw, err
 	}
-	if len(defaults) > 0 {
+	if err := CheckMutualTLS(g, cfg.ClientCA); err != nil {
+		return gw, err
+	}
+	secured := protected(g)
+	// etcd serves the endpoint keys, and the API keys and revocations of
+	// protected APIs: one client and one resolver for both.
+	if len(defaults) > 0 || (secured && len(cfg.Discovery.Endpoints) > 0) {
 		dopts := cfg.Discovery
 		dopts.Logger = log.With("component", "discovery")
 		if gw.resolver, err = discovery.New(dopts, defaults); err != nil {
 			return gw, fmt.Errorf("etcd discovery: %w", err)
 		}
+	} else if len(cfg.Discovery.Endpoints) > 0 {
+		log.Info("no endpoint uses etcd(key, default) and every API is served open; --etcdurl is not used")
+	}
+	var authCtx context.Context
+	authCtx, gw.stopAuth = context.WithCancel(ctx)
+	var verifiers *auth.Verifiers
+	if secured {
+		if verifiers, err = gw.verifiers(authCtx, g, cfg); err != nil {
+			return gw, err
+		}
+		if err := checkAuth(g, verifiers, log); err != nil {
+			return gw, err
+		}
+	}
+	if gw.resolver != nil {
 		var dctx context.Context
 		dctx, gw.stopDisc = context.WithCancel(ctx)
 		gw.resolver.Start(dctx)
-	} else if len(cfg.Discovery.Endpoints) > 0 {
-		log.Info("no endpoint uses etcd(key, default); --etcdurl is not used")
 	}
 
 	popts := cfg.Proxy
 	popts.Logger = log
+	popts.Auth = verifiers
 	gw.proxy, err = proxy.New(g, gw.bind, popts)
 	if err != nil {
 		return gw, err
@@ -442,6 +469,9 @@ func (gw *Server) closeAll() {
 	}
 	if gw.stopDisc != nil {
 		gw.stopDisc()
+	}
+	if gw.stopAuth != nil {
+		gw.stopAuth()
 	}
 	if gw.resolver != nil {
 		if err := gw.resolver.Close(); err != nil {

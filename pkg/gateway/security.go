@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/basic"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -28,8 +32,6 @@ type SecurityConfig struct {
 	// APIKeyPrefix and RevokedPrefix are the etcd prefixes of opaque API
 	// keys and of revoked token ids.
 	APIKeyPrefix, RevokedPrefix string
-	// ClientCA is the PEM bundle of client CAs for mutual TLS.
-	ClientCA string
 }
 
 // what each credential kind needs configured, for the start-up check.
@@ -134,4 +136,63 @@ func checkSecurity(s SecurityConfig) error {
 		return fmt.Errorf("--apikey-prefix=%q and --revoked-prefix=%q overlap: give them separate prefixes", s.APIKeyPrefix, s.RevokedPrefix)
 	}
 	return nil
+}
+
+// verifiers builds the credential checkers the settings configure, for the
+// APIs of g that need them. JWKS fetching, the htpasswd re-read and the
+// etcd watches run until ctx ends. It returns nil verifiers when every
+// resource is served open.
+func (gw *Server) verifiers(ctx context.Context, g *spec.Gateway, cfg Config) (*auth.Verifiers, error) {
+	s := cfg.Security
+	v := &auth.Verifiers{KeepCredentials: s.KeepAuthHeader}
+	var issuers []jwt.Issuer
+	if s.JWTIssuer != "" {
+		issuers = append(issuers, jwt.Issuer{Issuer: s.JWTIssuer, Audience: s.JWTAudience, JWKSURL: s.JWTJWKSURL,
+			CertFile: s.JWTCert, ValidateSubscription: s.JWTValidateSubscription})
+	}
+	if s.JWTIssuersFile != "" {
+		more, err := jwt.LoadIssuersFile(s.JWTIssuersFile)
+		if err != nil {
+			return nil, fmt.Errorf("--jwt-issuers-file: %w", err)
+		}
+		issuers = append(issuers, more...)
+	}
+	if len(issuers) > 0 {
+		tv, err := jwt.New(ctx, jwt.Options{Issuers: issuers, ClockSkew: s.JWTClockSkew, CacheSize: s.JWTCacheSize,
+			Logger: gw.log.With("component", "jwt")})
+		if err != nil {
+			return nil, err
+		}
+		v.Tokens = tv
+	}
+	if s.BasicAuthFile != "" {
+		bs, err := basic.New(s.BasicAuthFile, basic.Options{Logger: gw.log.With("component", "basic-auth")})
+		if err != nil {
+			return nil, err
+		}
+		go bs.Run(ctx)
+		v.Basic = bs
+	}
+	if gw.resolver != nil {
+		es, err := etcdstore.New(gw.resolver, etcdstore.Options{APIKeyPrefix: s.APIKeyPrefix, RevokedPrefix: s.RevokedPrefix,
+			Logger: gw.log.With("component", "auth-etcd")})
+		if err != nil {
+			return nil, err
+		}
+		v.APIKeys, v.Revoked = es, es
+		gw.authStore = es
+	}
+	return v, nil
+}
+
+// protected reports whether any resource of g is not served open.
+func protected(g *spec.Gateway) bool {
+	for i := range g.APIs {
+		for j := range g.APIs[i].Resources {
+			if !g.APIs[i].Resources[j].EffectiveSecurity().Disabled {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -27,9 +27,6 @@ type Verifiers struct {
 	// KeepCredentials sends the credential header or API key parameter on
 	// to the backend; by default it is removed, as micro-gw 3.x did.
 	KeepCredentials bool
-	// AllowedAPI, when set, says whether an opaque API key's principal may
-	// call the API titled title (the key's allowed APIs).
-	AllowedAPI func(p *Principal, title string) bool
 }
 
 // Guard decides who may call one resource. Compile it once per route;
@@ -149,7 +146,7 @@ func (g *Guard) authorize(p *Principal) *fault.Fault {
 			return fault.NotSubscribed
 		}
 	}
-	if g.v.AllowedAPI != nil && !g.v.AllowedAPI(p, g.api) {
+	if !p.AllowsAPI(g.api) {
 		return fault.NotSubscribed
 	}
 	return nil
