@@ -19,8 +19,8 @@
 //   - No allocation for a key already present: keys are looked up as
 //     m[string(b)] on a byte slice, headers are rendered from a stack buffer.
 //   - Bounded memory. Each shard holds at most MaxKeys/64 keys; a new key in
-//     a full shard evicts one by the CLOCK algorithm (an approximation of
-//     least recently used), preferring keys whose state has fully recovered,
+//     a full shard evicts one by the CLOCK algorithm with use counts (an
+//     approximation of least recently used), preferring keys whose state has fully recovered,
 //     whose removal loses nothing. A flood of distinct keys (client IPs)
 //     costs at most MaxKeys entries.
 //   - Shared across gateways through Redis, off the critical path: see

@@ -74,7 +74,8 @@ type shard struct {
 // nanoseconds since the limiter's epoch (0: never used).
 type entry struct {
 	tat atomic.Int64
-	ref atomic.Bool
+	// uses counts recent hits up to maxUses; the CLOCK hand lowers it.
+	uses atomic.Uint32
 	key string
 	// slot is the entry's index in its shard's ring; -1 when pinned.
 	slot int
@@ -199,9 +200,7 @@ func (l *Limiter) get(key []byte, now int64) *entry {
 	if e == nil {
 		return s.insert(l, string(key), now)
 	}
-	if !e.ref.Load() {
-		e.ref.Store(true)
-	}
+	e.used()
 	return e
 }
 
@@ -213,10 +212,21 @@ func (l *Limiter) getString(key string, now int64) *entry {
 	if e == nil {
 		return s.insert(l, key, now)
 	}
-	if !e.ref.Load() {
-		e.ref.Store(true)
-	}
+	e.used()
 	return e
+}
+
+// maxUses is where an entry's use count saturates: a key hit often needs
+// that many turns of the CLOCK hand without a hit to be evicted, so a
+// flood of keys each used once or twice cannot push out a steady client.
+const maxUses = 3
+
+// used records a hit for the CLOCK hand. It writes only while the count is
+// below its ceiling, so a hot key's cache line stays shared.
+func (e *entry) used() {
+	if u := e.uses.Load(); u < maxUses {
+		e.uses.Store(u + 1)
+	}
 }
 
 // pin returns key's entry, held for the limiter's life: a Plan's keys that
@@ -265,19 +275,21 @@ func (s *shard) insert(l *Limiter, key string, now int64) *entry {
 	return e
 }
 
-// victim picks the entry to evict by CLOCK: the first entry from the hand
-// that is idle (nothing would be lost) or was not used since the hand last
-// passed. After two turns it takes the one under the hand, so a stream of
-// hits racing the sweep cannot hold it.
+// victim picks the entry to evict by CLOCK with use counts (GCLOCK): the
+// first entry from the hand that is idle (nothing would be lost) or whose
+// count is zero; the hand lowers the counts it passes. After enough turns
+// to bring every count to zero it takes the one under the hand, so hits
+// racing the sweep cannot hold it.
 func (s *shard) victim(now int64) *entry {
 	n := len(s.ring)
-	for range 2 * n {
+	for range (maxUses + 1) * n {
 		e := s.ring[s.hand]
 		s.hand = (s.hand + 1) % n
-		if e.idle(now) || !e.ref.Load() {
+		u := e.uses.Load()
+		if u == 0 || e.idle(now) {
 			return e
 		}
-		e.ref.Store(false)
+		e.uses.Store(u - 1)
 	}
 	e := s.ring[s.hand]
 	s.hand = (s.hand + 1) % n
