@@ -76,7 +76,7 @@ type entry struct {
 	tat atomic.Int64
 	// uses counts recent hits up to maxUses; the CLOCK hand lowers it.
 	uses atomic.Uint32
-	key string
+	key  string
 	// slot is the entry's index in its shard's ring; -1 when pinned.
 	slot int
 	// batch is the Redis-mode state; nil when counting locally.
