@@ -7,11 +7,13 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Header names, canonical as fasthttp stores them.
+// Header names in fasthttp's canonical form, as it stores the headers it
+// parses: setting them replaces a RateLimit header the backend sent
+// instead of adding a second one. Names are case-insensitive on the wire.
 var (
-	headerLimit      = []byte("RateLimit-Limit")
-	headerRemaining  = []byte("RateLimit-Remaining")
-	headerReset      = []byte("RateLimit-Reset")
+	headerLimit      = []byte("Ratelimit-Limit")
+	headerRemaining  = []byte("Ratelimit-Remaining")
+	headerReset      = []byte("Ratelimit-Reset")
 	headerRetryAfter = []byte("Retry-After")
 )
 
@@ -27,7 +29,9 @@ func WriteHeaders(h *fasthttp.ResponseHeader, d Decision) {
 	var buf [20]byte
 	h.SetCanonical(headerLimit, strconv.AppendInt(buf[:0], d.Limit, 10))
 	h.SetCanonical(headerRemaining, strconv.AppendInt(buf[:0], max(d.Remaining, 0), 10))
-	h.SetCanonical(headerReset, strconv.AppendInt(buf[:0], seconds(d.Reset), 10))
+	// The emission interval is rounded up to the nanosecond, so a full
+	// reset can run a few nanoseconds past the window: not a second more.
+	h.SetCanonical(headerReset, strconv.AppendInt(buf[:0], seconds(d.Reset-time.Millisecond), 10))
 	if !d.Allowed {
 		h.SetCanonical(headerRetryAfter, strconv.AppendInt(buf[:0], max(seconds(d.RetryAfter), 1), 10))
 	}
