@@ -6,7 +6,7 @@ package throttle
 // by one Lua script on Redis's own clock (TIME), so the gateways' clocks
 // do not matter and one script call is atomic. A gateway does not ask Redis
 // per request: it takes a batch of up to B tokens per key at once (the
-// script grants as many as the GCRA allows, at most B), spends them
+// script grants B or, when fewer are there, none until B are), spends them
 // locally, and asks again when they run out. Only the request that finds
 // the batch empty waits for the round trip; the others on that key wait on
 // it (single flight), at most RedisConfig.Wait.
@@ -66,8 +66,12 @@ type RedisConfig struct {
 // KeyPrefix begins every key this package writes in Redis.
 const KeyPrefix = "micro-gw/throttle/"
 
-// takeScript takes up to ARGV[3] tokens from the GCRA at KEYS[1], whose
-// emission interval is ARGV[1] µs and burst ARGV[2] µs (limit × interval).
+// takeScript takes ARGV[3] tokens from the GCRA at KEYS[1], whose
+// emission interval is ARGV[1] µs and burst ARGV[2] µs (limit × interval),
+// or none, with the time until that many are there. All or nothing: under
+// a load above the limit, a gateway asking as soon as one token came back
+// would get one per round trip; waiting for a whole batch keeps the round
+// trips at one per batch, and leaves at most batch-1 tokens unclaimed.
 // It returns {granted, remaining, reset µs, retry-after µs}.
 const takeScript = `
 local iv = tonumber(ARGV[1])
@@ -78,10 +82,10 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local k = math.floor((now + tau - tat) / iv)
-if k > want then k = want end
-if k < 1 then
-  return {0, 0, tat - now, tat + iv - tau - now}
+if k < want then
+  return {0, math.max(k, 0), tat - now, tat + want * iv - tau - now}
 end
+k = want
 tat = tat + k * iv
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
 return {k, math.floor((now + tau - tat) / iv), tat - now, 0}
