@@ -24,7 +24,7 @@ type redisServer struct {
 // startRedis starts Debian's redis-server without persistence on a unix
 // socket in a fresh directory (short, for the socket path limit), and
 // waits until it answers PING.
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
@@ -41,7 +41,7 @@ func startRedis(t *testing.T) *redisServer {
 
 func (s *redisServer) url() string { return "unix://" + s.sock }
 
-func (s *redisServer) start(t *testing.T) {
+func (s *redisServer) start(t testing.TB) {
 	t.Helper()
 	s.cmd = exec.Command("redis-server", "--port", "0", "--unixsocket", s.sock, "--unixsocketperm", "700",
 		"--save", "", "--appendonly", "no", "--dir", filepath.Dir(s.sock))
