@@ -122,3 +122,25 @@ var (
 	// whose body is larger than the gateway reads to validate.
 	BodyTooLargeToValidate = New(413, 413, "Payload Too Large", "The request body is larger than the gateway validates (--max-validated-body-bytes); send a smaller body")
 )
+
+// Throttling faults, with micro-gw 3.x's codes and texts. A 429 also
+// carries Retry-After and the RateLimit header fields (package throttle
+// renders them).
+var (
+	// APIThrottled answers a request over the API's x-wso2-throttling-tier.
+	APIThrottled = New(429, 900800, "Message throttled out", "You have exceeded your quota")
+	// ResourceThrottled answers a request over the operation's
+	// x-wso2-throttling-tier.
+	ResourceThrottled = New(429, 900802, "Message throttled out", "You have exceeded your quota")
+	// ApplicationThrottled answers a request over the calling
+	// application's tier (the token's application.tier), across APIs.
+	ApplicationThrottled = New(429, 900803, "Message throttled out", "You have exceeded your quota")
+	// SubscriptionThrottled answers a request over the application's
+	// subscription tier for the API (subscribedAPIs[].subscriptionTier),
+	// or over Unauthenticated per client IP on an API served open.
+	SubscriptionThrottled = New(429, 900804, "Message throttled out", "You have exceeded your quota")
+	// PolicyNotFound answers a token naming an application or
+	// subscription tier that policies.yaml does not define; tiers in
+	// definitions are checked at build time instead.
+	PolicyNotFound = New(500, 900809, "throttling policy not found", "The token names an application or subscription tier that the gateway does not define; define the token's application or subscription tier in policies.yaml and rebuild")
+)
