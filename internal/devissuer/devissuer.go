@@ -64,6 +64,8 @@ type Token struct {
 	AppTier string
 	// Lifetime is how long the token is valid; one hour when zero.
 	Lifetime time.Duration
+	// JTI is the token's id; random when empty.
+	JTI string
 }
 
 // Mint signs a token.
@@ -78,9 +80,12 @@ func (is *Issuer) Mint(t Token) (string, error) {
 	if t.Sandbox {
 		keyType = "SANDBOX"
 	}
-	var id [8]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return "", err
+	if t.JTI == "" {
+		var id [8]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return "", err
+		}
+		t.JTI = hex.EncodeToString(id[:])
 	}
 	now := time.Now()
 	app := map[string]any{"id": t.App, "name": t.App, "owner": "developer"}
@@ -88,7 +93,7 @@ func (is *Issuer) Mint(t Token) (string, error) {
 		app["tier"] = t.AppTier
 	}
 	claims := jwtlib.MapClaims{
-		"iss": Name, "sub": "developer", "jti": hex.EncodeToString(id[:]),
+		"iss": Name, "sub": "developer", "jti": t.JTI,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(t.Lifetime).Unix(),
 		"keytype": keyType, "application": app,
 	}
