@@ -27,6 +27,9 @@ type redisServer struct {
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("MICROGW_REQUIRE_REDIS") != "" {
+			t.Fatal("redis-server is not installed and MICROGW_REQUIRE_REDIS is set: apt-get install -y redis-server")
+		}
 		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
 	}
 	dir, err := os.MkdirTemp("", "rd")
