@@ -384,3 +384,45 @@ func BenchmarkCheckBasicUncached(b *testing.B) {
 		}
 	}
 }
+
+// TestWrongPasswordFloodLeavesCoresFree protects the gateway's other
+// routes from a flood of wrong basic-auth passwords: each costs a bcrypt
+// compare (tens of milliseconds of CPU), so at most Options.Concurrency of
+// them run at once and the others wait their turn.
+func TestWrongPasswordFloodLeavesCoresFree(t *testing.T) {
+	s, _, _ := newStore(t, "alice:"+hashOf(t, "a", "$2y$")+"\n", Options{Concurrency: 2, CacheSize: -1})
+	var mu sync.Mutex
+	running, most := 0, 0
+	release := make(chan struct{})
+	entered := make(chan struct{}, 16)
+	s.compare = func(hash, password []byte) error {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		entered <- struct{}{}
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return bcrypt.ErrMismatchedHashAndPassword
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); check(s, "alice", "wrong") }()
+	}
+	// Two compares start; the other six wait for a slot.
+	<-entered
+	<-entered
+	select {
+	case <-entered:
+		t.Error("a third bcrypt compare started while two ran")
+	default:
+	}
+	close(release)
+	wg.Wait()
+	if most > 2 {
+		t.Errorf("%d bcrypt compares ran at once, want at most 2", most)
+	}
+}
