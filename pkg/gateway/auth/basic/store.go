@@ -51,8 +51,10 @@ type Store struct {
 	// compare is bcrypt.CompareHashAndPassword; tests wrap it to see which
 	// hashes a check compares against.
 	compare func(hash, password []byte) error
-	// slots bounds the compares running at once (Options.Concurrency).
-	slots chan struct{}
+	// slots bounds the compares running at once (Options.Concurrency);
+	// waiting counts the checks waiting for one.
+	slots   chan struct{}
+	waiting atomic.Int64
 
 	mu      sync.Mutex
 	stamp   fileStamp
@@ -171,7 +173,9 @@ func (s *Store) CheckBasic(user, password []byte) (*auth.Principal, bool) {
 
 // bcrypt compares password with hash, waiting for one of the slots.
 func (s *Store) bcrypt(hash, password []byte) error {
+	s.waiting.Add(1)
 	s.slots <- struct{}{}
+	s.waiting.Add(-1)
 	defer func() { <-s.slots }()
 	return s.compare(hash, password)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -394,13 +395,12 @@ func TestWrongPasswordFloodLeavesCoresFree(t *testing.T) {
 	var mu sync.Mutex
 	running, most := 0, 0
 	release := make(chan struct{})
-	entered := make(chan struct{}, 16)
+
 	s.compare = func(hash, password []byte) error {
 		mu.Lock()
 		running++
 		most = max(most, running)
 		mu.Unlock()
-		entered <- struct{}{}
 		<-release
 		mu.Lock()
 		running--
@@ -412,13 +412,20 @@ func TestWrongPasswordFloodLeavesCoresFree(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); check(s, "alice", "wrong") }()
 	}
-	// Two compares start; the other six wait for a slot.
-	<-entered
-	<-entered
-	select {
-	case <-entered:
-		t.Error("a third bcrypt compare started while two ran")
-	default:
+	// Every check is either comparing or waiting for a slot before the
+	// compares are released.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := running
+		mu.Unlock()
+		if int64(n)+s.waiting.Load() == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d comparing and %d waiting, want 8 in all", n, s.waiting.Load())
+		}
+		runtime.Gosched()
 	}
 	close(release)
 	wg.Wait()
