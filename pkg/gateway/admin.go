@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/basic"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
@@ -62,10 +64,23 @@ type Status struct {
 	APIs           []APIStatus       `json:"apis"`
 	Connections    *ConnStatus       `json:"connections,omitempty"`
 	Discovery      *discovery.Status `json:"discovery,omitempty"`
+	// JWTIssuers are the trusted issuers and their keys' state.
+	JWTIssuers []jwt.IssuerStatus `json:"jwt_issuers,omitempty"`
+	// BasicAuth is the state of the htpasswd file.
+	BasicAuth *BasicAuthStatus `json:"basic_auth,omitempty"`
 	// AuthEtcd is the state of the API keys and revocations read from etcd.
 	AuthEtcd *etcdstore.Status `json:"auth_etcd,omitempty"`
 	// Throttling is the throttling counters' state.
 	Throttling *throttle.Status `json:"throttling,omitempty"`
+}
+
+// BasicAuthStatus is the htpasswd file's state: how many times it was
+// loaded, its users, and why the last re-read failed (the users of the
+// last good load stay in force).
+type BasicAuthStatus struct {
+	Loads uint64 `json:"loads"`
+	Users int    `json:"users"`
+	Error string `json:"error,omitempty"`
 }
 
 // APIStatus describes one API compiled into the gateway.
@@ -86,8 +101,10 @@ type adminState struct {
 	conns    *proxy.Conns        // nil without a public listener
 	// stopped lists the listeners that stopped for good.
 	stopped func() []ListenerFailure
-	// authStore and limiter are nil when not in use.
+	// authStore, tokens, basic and limiter are nil when not in use.
 	authStore *etcdstore.Store
+	tokens    *jwt.Verifier
+	basic     *basic.Store
 	limiter   *throttle.Limiter
 }
 
@@ -102,6 +119,16 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		if st.resolver != nil {
 			d := st.resolver.Status()
 			s.Discovery = &d
+		}
+		if st.tokens != nil {
+			s.JWTIssuers = st.tokens.Status()
+		}
+		if st.basic != nil {
+			loads, users, err := st.basic.Status()
+			s.BasicAuth = &BasicAuthStatus{Loads: loads, Users: users}
+			if err != nil {
+				s.BasicAuth.Error = err.Error()
+			}
 		}
 		if st.authStore != nil {
 			a := st.authStore.Status()

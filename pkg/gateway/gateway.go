@@ -26,7 +26,9 @@ import (
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/basic"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
@@ -163,6 +165,9 @@ type Server struct {
 	// authStore holds the API keys and revocations read from etcd; nil
 	// without etcd or protected APIs.
 	authStore *etcdstore.Store
+	// tokens and basic are the JWT and basic-auth verifiers; nil when not configured.
+	tokens *jwt.Verifier
+	basic  *basic.Store
 	// limiter counts throttled requests; nil when the gateway has no policies.
 	limiter *throttle.Limiter
 	served  sync.WaitGroup
@@ -300,7 +305,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	}
 	if adminLn != nil {
 		gw.AdminAddr = adminLn.Addr()
-		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter}, sm.admin)
+		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter, tokens: gw.tokens, basic: gw.basic}, sm.admin)
 		gw.served.Add(1)
 		go func() {
 			defer gw.served.Done()
