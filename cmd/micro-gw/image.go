@@ -81,8 +81,10 @@ func writeImage(plan *imagePlan, p *project.Project, g *spec.Gateway, exe string
 // exposedPorts are the TCP ports the image exposes: the HTTP and HTTPS
 // listeners' ports with the project's settings (9090 and 9095 unless
 // conf/gateway.conf changes them), and the admin port only when
-// admin-bind is not loopback. A listener bound to loopback cannot be
-// reached from outside a container, so that gets a warning.
+// admin-bind is not loopback (by default it is: run with
+// -e admin-bind=0.0.0.0 to reach /health from outside). An HTTP or HTTPS
+// listener bound to loopback cannot be reached from outside a container,
+// so that gets a warning; its port is exposed for when -e bind= is set.
 func exposedPorts(settings map[string]string, warn io.Writer) ([]int, error) {
 	noEnv := func(string) (string, bool) { return "", false }
 	cfg, err := gateway.ParseConfig(settings, nil, noEnv, io.Discard)
@@ -102,11 +104,12 @@ func exposedPorts(settings map[string]string, warn io.Writer) ([]int, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-			if l.name != "admin" {
-				fmt.Fprintf(warn, "warning: the %s listener binds %s (conf/gateway.conf bind), unreachable from outside a container; run the image with -e bind= to listen on all interfaces\n", l.name, host)
-			}
-			continue
+		loopback := host == "localhost" || net.ParseIP(host).IsLoopback()
+		switch {
+		case l.name == "admin" && loopback:
+			continue // the default: the admin listener stays inside the container
+		case loopback:
+			fmt.Fprintf(warn, "warning: the %s listener binds %s (conf/gateway.conf bind), unreachable from outside a container; run the image with -e bind= to listen on all interfaces\n", l.name, host)
 		}
 		ports = append(ports, n)
 	}
