@@ -6,6 +6,7 @@ import (
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
+	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 )
 
 // Options tune the proxy. Zero values take the documented defaults.
@@ -43,8 +44,11 @@ type Options struct {
 	// Auth holds the credential verifiers every route's guard uses; nil
 	// means none is configured, and a protected route then answers 401
 	// (the gateway refuses to start that way: gateway.checkAuth).
-	Auth   *auth.Verifiers
-	Logger *slog.Logger
+	Auth *auth.Verifiers
+	// Traffic counts each API's requests for the admin dashboard, by the
+	// API's index in spec.Gateway.APIs; nil counts nothing.
+	Traffic *traffic.Registry
+	Logger  *slog.Logger
 	// clock replaces the package's clock for the warning rate limit (tests).
 	clock func() int64
 }
