@@ -14,7 +14,8 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
-// adminServer is the read-only admin listener: GET /status and GET /health.
+// adminServer is the read-only admin listener: GET /status, GET /health,
+// and the dashboard, GET / and GET /traffic.
 // It sees little traffic, so it uses net/http.
 type adminServer struct {
 	srv *http.Server
@@ -72,6 +73,9 @@ type Status struct {
 	AuthEtcd *etcdstore.Status `json:"auth_etcd,omitempty"`
 	// Throttling is the throttling counters' state.
 	Throttling *throttle.Status `json:"throttling,omitempty"`
+	// Endpoints is the health of every endpoint list's URLs and its
+	// circuit breaker.
+	Endpoints []proxy.EndpointStatus `json:"endpoints,omitempty"`
 }
 
 // BasicAuthStatus is the htpasswd file's state: how many times it was
@@ -99,6 +103,9 @@ type APIStatus struct {
 type adminState struct {
 	resolver *discovery.Resolver // nil without etcd
 	conns    *proxy.Conns        // nil without a public listener
+	// proxy reports endpoint health and per-API traffic; nil in tests
+	// of the admin listener alone.
+	proxy *proxy.Proxy
 	// stopped lists the listeners that stopped for good.
 	stopped func() []ListenerFailure
 	// authStore, tokens, basic and limiter are nil when not in use.
@@ -141,10 +148,10 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		if st.conns != nil {
 			s.Connections = &ConnStatus{Open: st.conns.Open(), Max: st.conns.Max(), ClosedOverMax: st.conns.Closed()}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(s) //nolint:errcheck // the client went away
+		if st.proxy != nil {
+			s.Endpoints = st.proxy.Endpoints()
+		}
+		writeJSON(w, s)
 	})
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -158,6 +165,8 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		b, _ := json.Marshal(h) // strings only: cannot fail
 		w.Write(b)              //nolint:errcheck // the client went away
 	})
+	// The dashboard (dashboard.go): GET / and GET /traffic.
+	newDashboard(base, g, st).register(mux)
 	return &adminServer{srv: &http.Server{Handler: mux,
 		ReadHeaderTimeout: to.readHeader, ReadTimeout: to.read, WriteTimeout: to.write, IdleTimeout: to.idle}}
 }

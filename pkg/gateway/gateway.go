@@ -305,7 +305,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	}
 	if adminLn != nil {
 		gw.AdminAddr = adminLn.Addr()
-		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter, tokens: gw.tokens, basic: gw.basic}, sm.admin)
+		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, proxy: gw.proxy, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter, tokens: gw.tokens, basic: gw.basic}, sm.admin)
 		gw.served.Add(1)
 		go func() {
 			defer gw.served.Done()
