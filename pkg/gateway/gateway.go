@@ -33,6 +33,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 	"github.com/valyala/fasthttp"
 )
@@ -250,6 +251,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	popts := cfg.Proxy
 	popts.Logger = log
 	popts.Auth = verifiers
+	popts.Traffic = traffic.New(len(g.APIs))
 	if popts.Throttle, popts.Policies, err = limiter(g, cfg.Throttling, log); err != nil {
 		return gw, err
 	}
