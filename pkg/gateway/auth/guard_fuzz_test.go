@@ -149,3 +149,23 @@ func TestCheckWithACachedTokenAllocatesNothing(t *testing.T) {
 		t.Errorf("Check with a cached token: %v allocations per request, want 0", n)
 	}
 }
+
+// TestCheckWithCachedBasicCredentialsAllocatesNothing protects the hot
+// path of basic auth: a user whose check the store has cached passes the
+// guard without allocating.
+func TestCheckWithCachedBasicCredentialsAllocatesNothing(t *testing.T) {
+	g, _ := realGuard(t)
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/x")
+	value := []byte("Basic " + base64.StdEncoding.EncodeToString([]byte("alice:wonderland")))
+	check := func() {
+		ctx.Request.Header.SetBytesV("Authorization", value)
+		if p, f := g.Check(&ctx); f != nil || p == nil {
+			t.Fatalf("refused: %v", f)
+		}
+	}
+	check()
+	if n := testing.AllocsPerRun(200, check); n != 0 {
+		t.Errorf("Check with cached basic credentials: %v allocations per request, want 0", n)
+	}
+}
