@@ -33,8 +33,13 @@ type Verifiers struct {
 // Guard decides who may call one resource. Compile it once per route;
 // Check runs per request.
 type Guard struct {
-	open     bool
-	optional bool
+	// open lets every request through: no credential and no client
+	// certificate is required.
+	open bool
+	// noCredentials says the resource asks for no credential
+	// (x-wso2-disable-security); mandatory mutual TLS still applies.
+	noCredentials bool
+	optional      bool
 	// mutual is spec.MutualSSLMandatory or spec.MutualSSLOptional, or "".
 	mutual     string
 	authHeader string
@@ -59,7 +64,7 @@ func Compile(sec *spec.Security, api *spec.API, v *Verifiers) *Guard {
 	if v == nil {
 		v = &Verifiers{}
 	}
-	g := &Guard{open: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
+	g := &Guard{open: sec.Disabled && sec.MutualSSL != spec.MutualSSLMandatory, noCredentials: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
 		api: api.Title, apiVersion: api.Version, v: v}
 	if g.authHeader == "" {
 		g.authHeader = spec.DefaultAuthHeader
@@ -108,6 +113,9 @@ func (g *Guard) Check(ctx *fasthttp.RequestCtx) (*Principal, *fault.Fault) {
 		if !verified && g.mutual == spec.MutualSSLMandatory {
 			return nil, fault.ClientCertRequired
 		}
+	}
+	if g.noCredentials {
+		return nil, nil
 	}
 	var best attempt
 	for i := range g.alts {
@@ -300,7 +308,8 @@ func (g *Guard) apiKey(ctx *fasthttp.RequestCtx, r *requirement) attempt {
 		return g.token(key)
 	}
 	if g.v.APIKeys == nil {
-		return attempt{f: fault.AuthUnavailable, rank: rankUnavailable}
+		// No key store (no etcd): an opaque key cannot be valid here.
+		return attempt{f: fault.InvalidCredentials, rank: rankInvalid}
 	}
 	p, ok := g.v.APIKeys.LookupKey(key)
 	if !ok {
