@@ -78,7 +78,7 @@ func (v flagValues) config() (Config, error) {
 			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
 		},
 		Throttling: ThrottleConfig{RedisURL: v.string("throttle-redis-url"), RedisPasswordFile: v.string("throttle-redis-password-file"),
-			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas")},
+			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas"), RedisWait: v.duration("throttle-redis-wait")},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
 			Username: v.string("etcdusername"), Password: v.string("etcdpassword"),
