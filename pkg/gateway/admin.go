@@ -10,7 +10,8 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
-// adminServer is the read-only admin listener: GET /status and GET /health.
+// adminServer is the read-only admin listener: GET /status, GET /health
+// and, with metrics on, GET /metrics.
 // It sees little traffic, so it uses net/http.
 type adminServer struct {
 	srv *http.Server
@@ -77,6 +78,8 @@ type adminState struct {
 	conns    *proxy.Conns        // nil without a public listener
 	// stopped lists the listeners that stopped for good.
 	stopped func() []ListenerFailure
+	// metrics serves GET /metrics; nil with metrics off (404).
+	metrics http.Handler
 }
 
 func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts) *adminServer {
@@ -111,6 +114,9 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		b, _ := json.Marshal(h) // strings only: cannot fail
 		w.Write(b)              //nolint:errcheck // the client went away
 	})
+	if st.metrics != nil {
+		mux.Handle("GET /metrics", st.metrics)
+	}
 	return &adminServer{srv: &http.Server{Handler: mux,
 		ReadHeaderTimeout: to.readHeader, ReadTimeout: to.read, WriteTimeout: to.write, IdleTimeout: to.idle}}
 }

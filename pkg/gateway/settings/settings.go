@@ -20,6 +20,7 @@ var table = []Setting{
 	{Name: "tls-key", Group: TLS, Where: Gateway, Type: String, Example: "/etc/micro-gw/tls.key", Help: "PEM private key file for --tls-cert"},
 	{Name: "admin-port", Group: Admin, Where: Gateway, Type: Int, Default: "9091", Help: "read-only admin listener port (GET /status, GET /health); 0 disables it"},
 	{Name: "admin-bind", Group: Admin, Where: Gateway, Type: String, Default: "127.0.0.1", Help: "host or IP the admin listener binds to"},
+	{Name: "metrics", Group: Admin, Where: Gateway, Type: Bool, Default: "true", Help: "serve Prometheus metrics as GET /metrics on the admin listener (request, backend, discovery, auth and throttling metrics, and Go process metrics); false saves their cost on every request"},
 	{Name: "log-format", Group: Logs, Where: Gateway, Type: Enum, Values: []string{"text", "json"}, Default: "text", Help: "log format: text or json"},
 	// log-level is a String, not an Enum: slog also reads INFO, warn+2 and the like.
 	{Name: "log-level", Group: Logs, Where: Gateway, Type: String, Default: "info", Help: "log level: debug, info, warn or error"},
