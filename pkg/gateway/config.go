@@ -40,6 +40,7 @@ type Config struct {
 	Proxy               proxy.Options
 	Discovery           discovery.Options
 	Security            SecurityConfig
+	Throttling          ThrottleConfig
 	// Metrics serves GET /metrics on the admin listener and records
 	// request, backend and discovery metrics (--metrics).
 	Metrics bool
@@ -68,8 +69,9 @@ func (v flagValues) config() (Config, error) {
 			Timeout: v.duration("backend-timeout"), MaxHeaderBytes: v.int("max-header-bytes"), MaxConnsPerHost: v.int("max-conns-per-host"),
 			BackendIdleTimeout: v.duration("backend-idle-timeout"), ClientIdleTimeout: v.duration("client-idle-timeout"),
 			ClientReadTimeout: v.duration("client-read-timeout"), ClientWriteTimeout: v.duration("client-write-timeout"),
-			KeepEscapedSlashes: v.string("escaped-slashes") == "keep",
-			AccessLog:          v.bool("access-log"),
+			KeepEscapedSlashes:    v.string("escaped-slashes") == "keep",
+			AccessLog:             v.bool("access-log"),
+			MaxValidatedBodyBytes: v.int("max-validated-body-bytes"),
 		},
 		Security: SecurityConfig{
 			JWTIssuer: v.string("jwt-issuer"), JWTAudience: v.string("jwt-audience"), JWTJWKSURL: v.string("jwt-jwks-url"),
@@ -78,6 +80,8 @@ func (v flagValues) config() (Config, error) {
 			JWTCacheSize: v.int("jwt-cache-size"), KeepAuthHeader: v.bool("keep-auth-header"),
 			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
 		},
+		Throttling: ThrottleConfig{RedisURL: v.string("throttle-redis-url"), RedisPasswordFile: v.string("throttle-redis-password-file"),
+			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas")},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
 			Username: v.string("etcdusername"), Password: v.string("etcdpassword"),
@@ -103,6 +107,9 @@ func (v flagValues) config() (Config, error) {
 		return c, err
 	}
 	if err := checkSecurity(c.Security); err != nil {
+		return c, err
+	}
+	if err := checkThrottling(c.Throttling); err != nil {
 		return c, err
 	}
 	if n := v.int("etcdtimer"); n <= 0 {
