@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 )
@@ -52,7 +53,10 @@ type Options struct {
 	// MaxValidatedBodyBytes bounds the bodies read whole to validate them,
 	// on resources with request or response validation on.
 	MaxValidatedBodyBytes int
-	Logger                *slog.Logger
+	// Metrics records request and backend metrics; nil turns them off,
+	// at the cost of one nil check per request.
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 	// clock replaces the package's clock for the warning rate limit (tests).
 	clock func() int64
 }
