@@ -3,12 +3,15 @@ package gateway
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
@@ -278,4 +282,63 @@ next:
 	}
 	t.Fatalf("no series %s%v", name, labels)
 	return nil
+}
+
+// TestAuthenticatedAccessLogAndAuthFailureMetric protects the security
+// side of the access log and the metrics: a request with good basic
+// credentials is logged with its user as application and its key type
+// and never with the password; a wrong password counts an auth failure
+// under its fault code (900911).
+func TestAuthenticatedAccessLogAndAuthFailureMetric(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pet") }))
+	defer be.Close()
+	const password = "pa55-w0rd-secret"
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	htpasswd := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(htpasswd, []byte("alice:"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := routesFor(be.URL)
+	g.APIs[0].Resources[0].Security = &spec.Security{Alternatives: [][]spec.Requirement{{{Scheme: "basicAuth", Kind: spec.KindBasic}}}}
+	logs := &logBuffer{}
+	cfg := testConfig(t, "--access-log", "--log-format=json", "--basic-auth-file="+htpasswd)
+	gw, err := Start(context.Background(), Program{Project: "p", MicroGWVersion: "9.9.9"}, g, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		gw.Shutdown(ctx)
+	})
+	url := "http://" + gw.HTTPAddr.String() + "/petstore/v1/pet/7"
+	basicAuth := func(pw string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:"+pw))}
+	}
+	if code, _ := fetchID(t, url, basicAuth(password)); code != 200 {
+		t.Fatalf("good credentials: %d", code)
+	}
+	if code, _ := fetchID(t, url, basicAuth("wrong")); code != 401 {
+		t.Fatalf("wrong password: %d", code)
+	}
+	lines := accessLines(t, logs.String())
+	if len(lines) != 2 {
+		t.Fatalf("%d access lines, want 2", len(lines))
+	}
+	if lines[0]["application"] != "alice" || lines[0]["key_type"] != "PRODUCTION" {
+		t.Errorf("authenticated access line: application %v, key_type %v; want alice, PRODUCTION", lines[0]["application"], lines[0]["key_type"])
+	}
+	if _, ok := lines[1]["application"]; ok || lines[1]["status"] != 401.0 {
+		t.Errorf("refused request's access line: %v", lines[1])
+	}
+	if l := logs.String(); strings.Contains(l, password) || strings.Contains(l, base64.StdEncoding.EncodeToString([]byte("alice:"+password))) {
+		t.Errorf("the log shows the credential:\n%s", l)
+	}
+	fams := scrape(t, gw)
+	if got := series(t, fams, "microgw_auth_failures_total", map[string]string{"api": "Petstore", "code": "900911"}).GetCounter().GetValue(); got != 1 {
+		t.Errorf("auth failures 900911: %v, want 1", got)
+	}
 }

@@ -76,9 +76,14 @@ func (p *Proxy) accessLog(ctx *fasthttp.RequestCtx, o *outcome, method, path str
 	}
 	n := len(attrs) - 2
 	if o.who != nil {
+		// As throttling counts it: the application, or the user of a
+		// credential without one (basic authentication).
 		app := o.who.Application.Name
 		if app == "" {
 			app = o.who.Application.ID
+		}
+		if app == "" {
+			app = o.who.Subject
 		}
 		attrs[n], attrs[n+1] = slog.String("application", app), slog.String("key_type", o.who.KeyType)
 		n += 2
