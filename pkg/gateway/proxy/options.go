@@ -8,6 +8,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 )
 
 // Options tune the proxy. Zero values take the documented defaults.
@@ -56,6 +57,9 @@ type Options struct {
 	// Metrics records request and backend metrics; nil turns them off,
 	// at the cost of one nil check per request.
 	Metrics *metrics.Metrics
+	// Traffic counts each API's requests for the admin dashboard, by the
+	// API's index in spec.Gateway.APIs; nil counts nothing.
+	Traffic *traffic.Registry
 	Logger  *slog.Logger
 	// clock replaces the package's clock for the warning rate limit (tests).
 	clock func() int64
