@@ -41,6 +41,9 @@ type Config struct {
 	Discovery           discovery.Options
 	Security            SecurityConfig
 	Throttling          ThrottleConfig
+	// Metrics serves GET /metrics on the admin listener and records
+	// request, backend and discovery metrics (--metrics).
+	Metrics bool
 	// Version asks for the version report instead of serving.
 	Version bool
 }
@@ -61,7 +64,7 @@ func (v flagValues) config() (Config, error) {
 		ShutdownTimeout: v.duration("shutdown-timeout"),
 		MaxConnections:  v.int("max-connections"),
 		LogFormat:       v.string("log-format"), LogLevel: v.string("log-level"),
-		Version: v.bool("version"),
+		Version: v.bool("version"), Metrics: v.bool("metrics"),
 		Proxy: proxy.Options{
 			Timeout: v.duration("backend-timeout"), MaxHeaderBytes: v.int("max-header-bytes"), MaxConnsPerHost: v.int("max-conns-per-host"),
 			BackendIdleTimeout: v.duration("backend-idle-timeout"), ClientIdleTimeout: v.duration("client-idle-timeout"),
