@@ -128,9 +128,10 @@ func plan(opts Options, api *spec.API, res *spec.Resource) (*throttle.Plan, erro
 	if opts.Throttle == nil || opts.Policies == nil {
 		return nil, nil
 	}
+	sec := res.EffectiveSecurity()
 	pl, err := opts.Throttle.Plan(opts.Policies, throttle.Route{
 		API: api.Title + ":" + api.Version, Resource: res.Method + " " + res.Path,
-		ResourceTier: res.ThrottlingTier, APITier: api.ThrottlingTier, Open: res.EffectiveSecurity().Disabled,
+		ResourceTier: res.ThrottlingTier, APITier: api.ThrottlingTier, Open: sec.Disabled || sec.Optional,
 	})
 	if err != nil || !pl.Limited() {
 		return nil, err
