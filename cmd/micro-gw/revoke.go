@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"math"
 	"strings"
 	"time"
@@ -41,8 +42,8 @@ lease, so etcd forgets it once it no longer matters.
 
 Given a token (three dot-separated parts), its jti and exp are read from it,
 without checking its signature, and the lease ends when the token expires
-(plus the gateway's --jwt-clock-skew default, since the gateway still accepts
-it that long); an expired token needs no revocation. Given a bare jti, the
+(plus the largest --jwt-clock-skew a gateway accepts, 10m, since a gateway
+may still accept it that long); a token that expired longer ago needs none. Given a bare jti, the
 lease lasts --ttl.`,
 		Example: `  micro-gw revoke --etcdurl=http://127.0.0.1:2379 eyJhbGciOi...
   micro-gw revoke --etcdurl=http://127.0.0.1:2379 --ttl=1h 5c0f6a1e-jti`,
@@ -147,9 +148,10 @@ func (rc *revokeCmd) target(arg string, ttlSet bool) (jti string, until time.Tim
 	if ttlSet {
 		return "", now, usageError{errors.New("--ttl is for a bare jti or a token without exp: this token's exp decides how long it stays revoked; leave --ttl out")}
 	}
-	skew := settings.Named("jwt-clock-skew").DefaultDuration()
+	// Every gateway refuses the token past exp plus its own skew, at most
+	// auth.MaxClockSkew: the revocation lasts that long.
 	exp := time.Unix(int64(min(*cl.Exp, maxExp)), 0)
-	if until = exp.Add(skew); !until.After(now) {
+	if until = exp.Add(auth.MaxClockSkew); !until.After(now) {
 		fmt.Fprintf(rc.s.out, "Token %s expired at %s: no gateway accepts it any more; nothing to revoke.\n", cl.JTI, exp.UTC().Format(time.RFC3339))
 		return "", until, nil
 	}

@@ -115,8 +115,8 @@ func checkAuth(g *spec.Gateway, v *auth.Verifiers, log *slog.Logger) error {
 
 // checkSecurity refuses security settings that cannot work, naming the flag.
 func checkSecurity(s SecurityConfig) error {
-	if s.JWTClockSkew < 0 || s.JWTClockSkew > 10*time.Minute {
-		return fmt.Errorf("--jwt-clock-skew=%s: use a duration from 0 to 10m (micro-gw 3.x allowed 5s)", s.JWTClockSkew)
+	if s.JWTClockSkew < 0 || s.JWTClockSkew > auth.MaxClockSkew {
+		return fmt.Errorf("--jwt-clock-skew=%s: use a duration from 0 to %s (micro-gw 3.x allowed 5s)", s.JWTClockSkew, auth.MaxClockSkew)
 	}
 	if s.JWTCacheSize < 0 {
 		return fmt.Errorf("--jwt-cache-size=%d: must not be negative (0 turns the cache off)", s.JWTCacheSize)

@@ -17,6 +17,11 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
 )
 
+// MaxClockSkew is the largest --jwt-clock-skew a gateway accepts. A
+// revocation lasts until the token's exp plus this, so that it outlives the
+// token on every gateway, whatever skew each allows.
+const MaxClockSkew = 10 * time.Minute
+
 // Key types of a credential (micro-gw 3.x's keytype claim).
 const (
 	Production = "PRODUCTION"
