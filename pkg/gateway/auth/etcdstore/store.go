@@ -271,7 +271,7 @@ func (s *Store) reject(kv discovery.KV, err error) {
 	}
 	s.rejected[kv.Key] = rejection{modRev: kv.ModRevision, reason: err.Error()}
 	s.lastRejects = &Rejected{Key: kv.Key, Reason: err.Error(), ModRevision: kv.ModRevision, At: time.Now()}
-	s.log.Warn("ignoring unusable API key record in etcd; keeping the previous one, if any",
+	s.log.Warn("ignoring unusable API key record in etcd: the previous record, if any, stays in force (the key is accepted as before); fix the record, or refuse the key with micro-gw apikey revoke",
 		"key", kv.Key, "reason", err.Error(), "revision", kv.ModRevision)
 }
 
