@@ -32,6 +32,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"log/slog"
 	"os"
 	"strings"
@@ -135,7 +136,12 @@ func (b *batch) idle(now int64) bool {
 func newShared(c RedisConfig, log *slog.Logger) (*shared, error) {
 	opt, err := redis.ParseURL(c.URL)
 	if err != nil {
-		return nil, fmt.Errorf("--throttle-redis-url: %v; write redis://host:port/db, rediss://host:port/db for TLS or unix:///path", err)
+		msg := strings.ReplaceAll(err.Error(), c.URL, endpoint.Redact(c.URL))
+		return nil, fmt.Errorf("--throttle-redis-url=%s: %s; write redis://host:port/db, rediss://host:port/db for TLS or unix:///path", endpoint.Redact(c.URL), msg)
+	}
+	if opt.Password != "" {
+		// As for --etcdurl: a flag shows in the process list.
+		return nil, fmt.Errorf("--throttle-redis-url=%s holds a password; put it in a file named by --throttle-redis-password-file instead", endpoint.Redact(c.URL))
 	}
 	if c.PasswordFile != "" {
 		b, err := os.ReadFile(c.PasswordFile)

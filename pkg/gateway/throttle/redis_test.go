@@ -236,3 +236,20 @@ func waitShared(t *testing.T, l *Limiter, c *clock, r *Rate) {
 	}
 	t.Fatalf("still %q after Redis came back", l.Status().Mode)
 }
+
+// TestRedisURLPasswordIsNeverEchoed protects the Redis password from the
+// start-up error: a password in --throttle-redis-url is refused (it shows
+// in the process list; the password file is the place), and a malformed
+// URL is named without it.
+func TestRedisURLPasswordIsNeverEchoed(t *testing.T) {
+	for _, u := range []string{"redis://user:s3cret@127.0.0.1:6379/0", "redis://user:s3cret@127.0.0.1:6379/notanumber", "redis://:s3cret@[::1"} {
+		_, err := New(Config{Redis: &RedisConfig{URL: u}})
+		if err == nil {
+			t.Errorf("%s: accepted", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "--throttle-redis-url") {
+			t.Errorf("%s: error %q echoes the password or does not name the flag", u, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package jwt
 import (
 	"context"
 	"fmt"
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"io"
 	"log/slog"
 	"net"
@@ -260,7 +261,7 @@ func (s *jwksSource) logUnavailable() {
 func checkJWKSURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("the JWKS URL %q does not parse as an absolute URL; write https://host/path", raw)
+		return fmt.Errorf("the JWKS URL %q does not parse as an absolute URL; write https://host/path", endpoint.Redact(raw))
 	}
 	switch u.Scheme {
 	case "https":
