@@ -304,6 +304,11 @@ var errNoKey = errors.New("no key of the issuer fits the token's alg and kid")
 // refresh of the key set, waited for briefly, so that a rotated key is
 // accepted as soon as the issuer publishes it.
 func (is *issuer) keyFor(t *jwtlib.Token) (any, error) {
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515 §4.1.11: a recipient that does not understand the
+		// listed extensions must refuse the token; this one understands none.
+		return nil, errors.New("the token names critical header extensions (crit), which the gateway does not implement")
+	}
 	alg := t.Method.Alg()
 	if strings.HasPrefix(alg, "HS") {
 		if is.secret == nil {

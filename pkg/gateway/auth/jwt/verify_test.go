@@ -501,3 +501,19 @@ func TestStatusShowsWhetherKeysAreLoaded(t *testing.T) {
 		t.Fatalf("status after a fetch = %+v", st)
 	}
 }
+
+// TestCriticalHeaderExtensionsAreRefused protects RFC 7515 §4.1.11: a
+// token whose crit header lists extensions the gateway does not implement
+// is refused, even with a valid signature.
+func TestCriticalHeaderExtensionsAreRefused(t *testing.T) {
+	h, _ := jwksHarness(t, nil)
+	tk := jwtlib.NewWithClaims(jwtlib.SigningMethodRS256, claims())
+	tk.Header["kid"] = "rsa-a"
+	tk.Header["crit"] = []string{"exp-must-be-ignored"}
+	tk.Header["exp-must-be-ignored"] = true
+	s, err := tk.SignedString(rsaA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.refuse(t, []byte(s), fault.InvalidCredentials)
+}
