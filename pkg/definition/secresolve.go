@@ -381,9 +381,37 @@ func (p *parser) resolveSecurity(op *yaml.Node, place string) *spec.Security {
 		}
 		s.Optional = x.app != nil && x.app.optional
 		s.AuthHeader = x.authHeader
+		p.warnSharedAuthorization(s, op, place)
 	}
 	s.MutualSSL = p.sec.mutualSSL
 	return s
+}
+
+// warnSharedAuthorization warns about an alternative that requires a
+// bearer token and basic auth together while both are read from the
+// Authorization header: one header holds one credential, so no request can
+// pass it.
+func (p *parser) warnSharedAuthorization(s *spec.Security, op *yaml.Node, place string) {
+	if s.AuthHeader != "" && !strings.EqualFold(s.AuthHeader, spec.DefaultAuthHeader) {
+		return
+	}
+	for _, alt := range s.Alternatives {
+		var bearer, basic bool
+		for _, r := range alt {
+			bearer = bearer || r.Kind == spec.KindOAuth2
+			basic = basic || r.Kind == spec.KindBasic
+		}
+		if bearer && basic {
+			at := get(op, "security").key
+			if at == nil {
+				at = get(p.root, "security").key
+			}
+			if at == nil || p.sec.first(at) {
+				p.warn(at, "%s: a security requirement asks for a bearer token and basic auth together, but both are read from the Authorization header, so no request can pass it; make them alternatives (separate entries), or name another header for the token with x-wso2-auth-header", place)
+			}
+			return
+		}
+	}
 }
 
 // openAPISecurity returns the alternatives of the OpenAPI security that

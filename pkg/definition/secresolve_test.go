@@ -366,3 +366,40 @@ func writeFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBearerAndBasicTogetherIsWarned protects users from a requirement no
+// request can meet: a bearer token and basic auth in one entry both read
+// the Authorization header. As alternatives, or with the token in another
+// header (x-wso2-auth-header), they are fine.
+func TestBearerAndBasicTogetherIsWarned(t *testing.T) {
+	schemes := `components:
+  securitySchemes:
+    oauth: {type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://idp/token', scopes: {}}}}
+    basic: {type: http, scheme: basic}
+`
+	runSecCases(t, []secCase{
+		{name: "together", def: endpointAPI + `paths:
+  /x:
+    get:
+      security: [{oauth: [], basic: []}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec:   []string{"GET /x: oauth2 + basic"},
+			lines: []string{"d.yaml:8: GET /x: a security requirement asks for a bearer token and basic auth together, but both are read from the Authorization header, so no request can pass it; make them alternatives (separate entries), or name another header for the token with x-wso2-auth-header"}},
+		{name: "alternatives", def: endpointAPI + `paths:
+  /x:
+    get:
+      security: [{oauth: []}, {basic: []}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec: []string{"GET /x: oauth2 | basic"}},
+		{name: "token in another header", def: endpointAPI + `x-wso2-auth-header: X-Token
+paths:
+  /x:
+    get:
+      security: [{oauth: [], basic: []}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec: []string{"GET /x: oauth2 + basic"}},
+	})
+}
