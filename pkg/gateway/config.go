@@ -16,6 +16,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
+	"github.com/micro-gw/micro-gw/pkg/gateway/tracing"
 )
 
 // Config is the gateway's resolved configuration.
@@ -40,6 +41,9 @@ type Config struct {
 	Proxy               proxy.Options
 	Discovery           discovery.Options
 	Security            SecurityConfig
+	// Tracing holds --otlp-endpoint and --trace-sample-ratio; the service
+	// name and version are the Program's, set at Start.
+	Tracing tracing.Config
 	// Version asks for the version report instead of serving.
 	Version bool
 }
@@ -75,6 +79,7 @@ func (v flagValues) config() (Config, error) {
 			JWTCacheSize: v.int("jwt-cache-size"), KeepAuthHeader: v.bool("keep-auth-header"),
 			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
 		},
+		Tracing: tracing.Config{Endpoint: v.string("otlp-endpoint"), SampleRatio: v.float("trace-sample-ratio")},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
 			Username: v.string("etcdusername"), Password: v.string("etcdpassword"),
@@ -100,6 +105,9 @@ func (v flagValues) config() (Config, error) {
 		return c, err
 	}
 	if err := checkSecurity(c.Security); err != nil {
+		return c, err
+	}
+	if err := checkTracing(c.Tracing); err != nil {
 		return c, err
 	}
 	if n := v.int("etcdtimer"); n <= 0 {
@@ -177,6 +185,20 @@ func checkLimits(c Config) error {
 	return nil
 }
 
+// checkTracing refuses a collector URL New would, at parse time like
+// every other flag, and a sampling ratio outside 0..1 even with tracing
+// off, so that a typo does not wait for the day tracing is turned on.
+func checkTracing(c tracing.Config) error {
+	if err := tracing.CheckRatio(c.SampleRatio); err != nil {
+		return err
+	}
+	if c.Endpoint == "" {
+		return nil
+	}
+	_, err := tracing.TracesURL(c.Endpoint)
+	return err
+}
+
 // flagValues holds the value of each flag by name, as flag.FlagSet keeps
 // it: an *int, *time.Duration, *string or *bool, after the setting's type.
 type flagValues map[string]any
@@ -195,6 +217,8 @@ func declareFlags(fs *flag.FlagSet) flagValues {
 			v[s.Name] = fs.Duration(s.Name, s.DefaultDuration(), s.Help)
 		case settings.Bool:
 			v[s.Name] = fs.Bool(s.Name, s.DefaultBool(), s.Help)
+		case settings.Float:
+			v[s.Name] = fs.Float64(s.Name, s.DefaultFloat(), s.Help)
 		default:
 			v[s.Name] = fs.String(s.Name, s.Default, s.Help)
 		}
@@ -217,6 +241,7 @@ func (v flagValues) int(name string) int                { return flagValue[int](
 func (v flagValues) duration(name string) time.Duration { return flagValue[time.Duration](v, name) }
 func (v flagValues) string(name string) string          { return flagValue[string](v, name) }
 func (v flagValues) bool(name string) bool              { return flagValue[bool](v, name) }
+func (v flagValues) float(name string) float64          { return flagValue[float64](v, name) }
 
 // checkChoices refuses a value of an Enum setting that is not one of its
 // values.
