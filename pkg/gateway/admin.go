@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
+	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -60,6 +62,10 @@ type Status struct {
 	APIs           []APIStatus       `json:"apis"`
 	Connections    *ConnStatus       `json:"connections,omitempty"`
 	Discovery      *discovery.Status `json:"discovery,omitempty"`
+	// AuthEtcd is the state of the API keys and revocations read from etcd.
+	AuthEtcd *etcdstore.Status `json:"auth_etcd,omitempty"`
+	// Throttling is the throttling counters' state.
+	Throttling *throttle.Status `json:"throttling,omitempty"`
 }
 
 // APIStatus describes one API compiled into the gateway.
@@ -69,6 +75,9 @@ type APIStatus struct {
 	BasePath  string `json:"base_path"`
 	File      string `json:"file,omitempty"`
 	Resources int    `json:"resources"`
+	// Security is the effective security of the API's resources, as the
+	// build printed it.
+	Security string `json:"security"`
 }
 
 // adminState is what the admin listener reports about the running gateway.
@@ -77,12 +86,15 @@ type adminState struct {
 	conns    *proxy.Conns        // nil without a public listener
 	// stopped lists the listeners that stopped for good.
 	stopped func() []ListenerFailure
+	// authStore and limiter are nil when not in use.
+	authStore *etcdstore.Store
+	limiter   *throttle.Limiter
 }
 
 func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts) *adminServer {
 	base := Status{Project: p.Project, MicroGWVersion: p.MicroGWVersion, StartedAt: time.Now().UTC()}
 	for _, a := range g.APIs {
-		base.APIs = append(base.APIs, APIStatus{Title: a.Title, Version: a.Version, BasePath: a.BasePath, File: a.File, Resources: len(a.Resources)})
+		base.APIs = append(base.APIs, APIStatus{Title: a.Title, Version: a.Version, BasePath: a.BasePath, File: a.File, Resources: len(a.Resources), Security: a.SecuritySummary()})
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
@@ -90,6 +102,14 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		if st.resolver != nil {
 			d := st.resolver.Status()
 			s.Discovery = &d
+		}
+		if st.authStore != nil {
+			a := st.authStore.Status()
+			s.AuthEtcd = &a
+		}
+		if st.limiter != nil {
+			t := st.limiter.Status()
+			s.Throttling = &t
 		}
 		if st.conns != nil {
 			s.Connections = &ConnStatus{Open: st.conns.Open(), Max: st.conns.Max(), ClosedOverMax: st.conns.Closed()}

@@ -41,6 +41,7 @@ type Config struct {
 	Proxy               proxy.Options
 	Discovery           discovery.Options
 	Security            SecurityConfig
+	Throttling          ThrottleConfig
 	// Tracing holds --otlp-endpoint and --trace-sample-ratio; the service
 	// name and version are the Program's, set at Start.
 	Tracing tracing.Config
@@ -69,8 +70,9 @@ func (v flagValues) config() (Config, error) {
 			Timeout: v.duration("backend-timeout"), MaxHeaderBytes: v.int("max-header-bytes"), MaxConnsPerHost: v.int("max-conns-per-host"),
 			BackendIdleTimeout: v.duration("backend-idle-timeout"), ClientIdleTimeout: v.duration("client-idle-timeout"),
 			ClientReadTimeout: v.duration("client-read-timeout"), ClientWriteTimeout: v.duration("client-write-timeout"),
-			KeepEscapedSlashes: v.string("escaped-slashes") == "keep",
-			AccessLog:          v.bool("access-log"),
+			KeepEscapedSlashes:    v.string("escaped-slashes") == "keep",
+			AccessLog:             v.bool("access-log"),
+			MaxValidatedBodyBytes: v.int("max-validated-body-bytes"),
 		},
 		Security: SecurityConfig{
 			JWTIssuer: v.string("jwt-issuer"), JWTAudience: v.string("jwt-audience"), JWTJWKSURL: v.string("jwt-jwks-url"),
@@ -79,6 +81,8 @@ func (v flagValues) config() (Config, error) {
 			JWTCacheSize: v.int("jwt-cache-size"), KeepAuthHeader: v.bool("keep-auth-header"),
 			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
 		},
+		Throttling: ThrottleConfig{RedisURL: v.string("throttle-redis-url"), RedisPasswordFile: v.string("throttle-redis-password-file"),
+			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas")},
 		Tracing: tracing.Config{Endpoint: v.string("otlp-endpoint"), SampleRatio: v.float("trace-sample-ratio")},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
@@ -105,6 +109,9 @@ func (v flagValues) config() (Config, error) {
 		return c, err
 	}
 	if err := checkSecurity(c.Security); err != nil {
+		return c, err
+	}
+	if err := checkThrottling(c.Throttling); err != nil {
 		return c, err
 	}
 	if err := checkTracing(c.Tracing); err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
+	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 	"github.com/valyala/fasthttp"
 )
@@ -162,7 +163,9 @@ type Server struct {
 	// authStore holds the API keys and revocations read from etcd; nil
 	// without etcd or protected APIs.
 	authStore *etcdstore.Store
-	served    sync.WaitGroup
+	// limiter counts throttled requests; nil when the gateway has no policies.
+	limiter *throttle.Limiter
+	served  sync.WaitGroup
 	// conns counts the client connections of the HTTP and HTTPS listeners
 	// together and bounds them (--max-connections).
 	conns *proxy.Conns
@@ -242,6 +245,10 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	popts := cfg.Proxy
 	popts.Logger = log
 	popts.Auth = verifiers
+	if popts.Throttle, popts.Policies, err = limiter(g, cfg.Throttling, log); err != nil {
+		return gw, err
+	}
+	gw.limiter = popts.Throttle
 	gw.proxy, err = proxy.New(g, gw.bind, popts)
 	if err != nil {
 		return gw, err
@@ -293,7 +300,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	}
 	if adminLn != nil {
 		gw.AdminAddr = adminLn.Addr()
-		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, stopped: gw.stoppedListeners}, sm.admin)
+		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter}, sm.admin)
 		gw.served.Add(1)
 		go func() {
 			defer gw.served.Done()
@@ -472,6 +479,11 @@ func (gw *Server) closeAll() {
 	}
 	if gw.stopAuth != nil {
 		gw.stopAuth()
+	}
+	if gw.limiter != nil {
+		if err := gw.limiter.Close(); err != nil {
+			gw.log.Warn("closing the throttling counters", "error", err)
+		}
 	}
 	if gw.resolver != nil {
 		if err := gw.resolver.Close(); err != nil {

@@ -105,6 +105,14 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, 
 				continue
 			}
 		}
+		if f := rt.validator.ValidateResponse(ctx, resp); f != nil {
+			if http10 {
+				fasthttp.ReleaseResponse(resp)
+			}
+			ctx.Response.Reset()
+			p.answerFault(ctx, rt, f)
+			return up.target.Raw
+		}
 		p.respond(ctx, rt, resp, http10)
 		return up.target.Raw
 	}
@@ -123,7 +131,11 @@ func replayBody(req *fasthttp.Request, replay bool) (replayable bool, saved *byt
 	if cl <= 0 && cl != -1 {
 		return true, nil, nil
 	}
-	if !replay || cl <= 0 || cl > maxReplayBody || !req.IsBodyStream() {
+	if !req.IsBodyStream() {
+		// Read whole already (request validation): it can be sent again.
+		return true, nil, nil
+	}
+	if !replay || cl <= 0 || cl > maxReplayBody {
 		return false, nil, nil
 	}
 	saved = bytebufferpool.Get()

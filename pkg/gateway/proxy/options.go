@@ -6,6 +6,7 @@ import (
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
+	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 )
 
 // Options tune the proxy. Zero values take the documented defaults.
@@ -43,8 +44,15 @@ type Options struct {
 	// Auth holds the credential verifiers every route's guard uses; nil
 	// means none is configured, and a protected route then answers 401
 	// (the gateway refuses to start that way: gateway.checkAuth).
-	Auth   *auth.Verifiers
-	Logger *slog.Logger
+	Auth *auth.Verifiers
+	// Throttle counts requests against the throttling Policies; nil turns
+	// throttling off (the build's route-table check, tests).
+	Throttle *throttle.Limiter
+	Policies *throttle.Policies
+	// MaxValidatedBodyBytes bounds the bodies read whole to validate them,
+	// on resources with request or response validation on.
+	MaxValidatedBodyBytes int
+	Logger                *slog.Logger
 	// clock replaces the package's clock for the warning rate limit (tests).
 	clock func() int64
 }
@@ -59,6 +67,7 @@ func (o *Options) setDefaults() {
 	orDefault(&o.ClientIdleTimeout, "client-idle-timeout", settings.Setting.DefaultDuration)
 	orDefault(&o.ClientReadTimeout, "client-read-timeout", settings.Setting.DefaultDuration)
 	orDefault(&o.ClientWriteTimeout, "client-write-timeout", settings.Setting.DefaultDuration)
+	orDefault(&o.MaxValidatedBodyBytes, "max-validated-body-bytes", settings.Setting.DefaultInt)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

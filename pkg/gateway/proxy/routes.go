@@ -6,6 +6,8 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
+	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/validate"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -33,6 +35,14 @@ type route struct {
 	transports transports
 	// guard decides who may call the route (package auth); never nil.
 	guard *auth.Guard
+	// api and version name the route's API for subscriptions.
+	api, version string
+	// plan is the route's throttling (package throttle); nil when no tier
+	// can limit it.
+	plan *throttle.Plan
+	// validator checks requests and responses against the definition
+	// (package validate); nil when validation is off for the route.
+	validator *validate.Validator
 }
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
@@ -62,6 +72,10 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 		if c != nil && c.anyOrigin && api.CORS.AllowCredentials {
 			p.log.Warn("x-wso2-cors allows any origin (*) with credentials; credentials are not allowed, or every website could read the API with the user's cookies: list the origins instead", "api", api.Title)
 		}
+		validators, err := validate.ForAPI(api, validate.Options{MaxBody: opts.MaxValidatedBodyBytes, Log: p.log})
+		if err != nil {
+			return nil, fmt.Errorf("api %q (%s): %w", api.Title, api.File, err)
+		}
 		for j := range api.Resources {
 			res := &api.Resources[j]
 			prod, err := set(res.EffectiveProduction(api))
@@ -69,7 +83,11 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
 			}
 			rt := &route{base: base, production: prod, cors: c, transports: transportsOf(api.Transports),
-				guard: auth.Compile(res.EffectiveSecurity(), api, opts.Auth)}
+				guard: auth.Compile(res.EffectiveSecurity(), api, opts.Auth), api: api.Title, version: api.Version,
+				validator: validators[j]}
+			if rt.plan, err = plan(opts, api, res); err != nil {
+				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
+			}
 			if rt.sandbox, err = set(res.EffectiveSandbox(api)); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
 			}
@@ -86,4 +104,20 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 	}
 	p.routes = r
 	return p, nil
+}
+
+// plan compiles the throttling of res in api, or nil when nothing can
+// limit it.
+func plan(opts Options, api *spec.API, res *spec.Resource) (*throttle.Plan, error) {
+	if opts.Throttle == nil || opts.Policies == nil {
+		return nil, nil
+	}
+	pl, err := opts.Throttle.Plan(opts.Policies, throttle.Route{
+		API: api.Title + ":" + api.Version, Resource: res.Method + " " + res.Path,
+		ResourceTier: res.ThrottlingTier, APITier: api.ThrottlingTier, Open: res.EffectiveSecurity().Disabled,
+	})
+	if err != nil || !pl.Limited() {
+		return nil, err
+	}
+	return pl, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
+	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 )
@@ -21,7 +22,10 @@ import (
 //  2. match (match): the route of the method and path, the API's
 //     transports, CORS preflights (cors.go).
 //  3. guards (route): checks between routing and the backend: mutual
-//     TLS and authentication (rt.guard, package auth), then throttling.
+//     TLS and authentication (rt.guard, package auth), throttling
+//     (rt.plan, package throttle, whose RateLimit headers go on every
+//     answer of a limited route), request validation (rt.validator,
+//     package validate).
 //  4. select (route): the route's endpoint list, production or, for a
 //     SANDBOX credential, sandbox, whose selector picks the member of
 //     each attempt (select.go).
@@ -97,11 +101,13 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	}
 	// Guards, in the order they run, answer a request that may not pass
 	// with their fault through answerFault, which adds the API's CORS
-	// headers. Authentication chooses between production and sandbox.
+	// headers: authentication (which chooses production or sandbox),
+	// throttling, validation.
 	set := rt.production
+	var who *auth.Principal
 	if !rt.guard.Open() {
-		who, f := rt.guard.Check(ctx)
-		if f != nil {
+		var f *fault.Fault
+		if who, f = rt.guard.Check(ctx); f != nil {
 			p.answerAuthFault(ctx, rt, f)
 			return ""
 		}
@@ -112,6 +118,49 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 				return ""
 			}
 		}
+	}
+	if rt.plan == nil {
+		return p.validated(ctx, rt, set, hops, fwd)
+	}
+	d, f := rt.plan.Check(rt.caller(ctx, who))
+	if f != nil {
+		p.answerFault(ctx, rt, f)
+		throttle.WriteHeaders(&ctx.Response.Header, d)
+		return ""
+	}
+	target := p.validated(ctx, rt, set, hops, fwd)
+	// Every answer of a limited route carries its limit, the backend's and
+	// the gateway's own alike.
+	throttle.WriteHeaders(&ctx.Response.Header, d)
+	return target
+}
+
+// caller is who the throttling counts a request for: the credential's
+// application and tiers, or the client's address on an open route.
+func (rt *route) caller(ctx *fasthttp.RequestCtx, who *auth.Principal) *throttle.Caller {
+	c := &throttle.Caller{ClientIP: ctx.RemoteIP()}
+	if who != nil {
+		c.AppID, c.AppTier = who.Application.ID, who.Application.Tier
+		if c.AppID == "" {
+			c.AppID = who.Application.Name
+		}
+		if c.AppID == "" {
+			c.AppID = who.Subject
+		}
+		if s, ok := who.Subscribed(rt.api, rt.version); ok {
+			c.SubscriptionTier = s.Tier
+		}
+	}
+	return c
+}
+
+// validated runs request validation, when the route has it, and the
+// stages after the guards.
+func (p *Proxy) validated(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, hops hopSet, fwd []byte) string {
+	if f := rt.validator.ValidateRequest(ctx); f != nil {
+		// The validator closes the connection where it left the body unread.
+		p.answerFault(ctx, rt, f)
+		return ""
 	}
 	if set == nil {
 		p.answerFault(ctx, rt, fault.NoEndpoint)

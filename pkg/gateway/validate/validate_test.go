@@ -1,6 +1,8 @@
-package validate
+package validate_test
 
 import (
+	"github.com/micro-gw/micro-gw/pkg/gateway/validate"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -105,7 +107,7 @@ func (c *manualClock) add(d time.Duration) {
 }
 
 // compile loads def with the build's loader and compiles its validators.
-func compile(t testing.TB, def string, opts Options) (*spec.API, []*Validator) {
+func compile(t testing.TB, def string, opts validate.Options) (*spec.API, []*validate.Validator) {
 	t.Helper()
 	api, _, err := definition.Parse("pets.yaml", []byte(def))
 	if err != nil {
@@ -120,9 +122,9 @@ func compile(t testing.TB, def string, opts Options) (*spec.API, []*Validator) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	vs, err := ForAPI(&back, opts)
+	vs, err := validate.ForAPI(&back, opts)
 	if err != nil {
-		t.Fatalf("ForAPI: %v", err)
+		t.Fatalf("validate.ForAPI: %v", err)
 	}
 	return &back, vs
 }
@@ -169,9 +171,9 @@ func serve(t *testing.T, h fasthttp.RequestHandler, stream bool) string {
 
 func newHarness(t *testing.T) *harness {
 	h := &harness{log: &lockedBuffer{}, clock: &manualClock{now: time.Unix(1e9, 0)}, streams: make(chan bool, 64)}
-	opts := Options{MaxBody: maxBody, Log: slog.New(slog.NewTextHandler(h.log, nil)), Now: h.clock.Now, LogInterval: time.Minute}
+	opts := validate.Options{MaxBody: maxBody, Log: slog.New(slog.NewTextHandler(h.log, nil)), Now: h.clock.Now, LogInterval: time.Minute}
 	api, vs := compile(t, petsDef, opts)
-	route := func(path []byte) *Validator {
+	route := func(path []byte) *validate.Validator {
 		for i, r := range api.Resources {
 			if bytes.HasPrefix(path, []byte("/shop"+r.Path[:strings.IndexByte(r.Path[1:], '/')+2])) {
 				return vs[i]
@@ -330,8 +332,8 @@ func TestFaultDescriptionDoesNotEchoLongInput(t *testing.T) {
 	long := strings.Repeat("x", 1500)
 	resp := h.call(t, post("/shop/pets/7?limit="+long, "t", "application/json", goodPet))
 	_, desc := faultOf(t, resp)
-	if resp.StatusCode() != 400 || len(desc) > maxDescription || !strings.Contains(desc, `query parameter "limit"`) {
-		t.Errorf("answer %d, description of %d bytes %q; want 400 naming limit within %d bytes", resp.StatusCode(), len(desc), desc, maxDescription)
+	if resp.StatusCode() != 400 || len(desc) > validate.MaxDescription || !strings.Contains(desc, `query parameter "limit"`) {
+		t.Errorf("answer %d, description of %d bytes %q; want 400 naming limit within %d bytes", resp.StatusCode(), len(desc), desc, validate.MaxDescription)
 	}
 }
 
@@ -388,13 +390,13 @@ func TestResponseValidation(t *testing.T) {
 
 func TestRouteWithoutValidationHasNoValidator(t *testing.T) {
 	def := strings.Replace(strings.Replace(petsDef, "x-wso2-request-validation: true", "x-wso2-request-validation: false", 1), "x-wso2-response-validation: true", "x-wso2-response-validation: false", 1)
-	_, vs := compile(t, def, Options{MaxBody: maxBody})
+	_, vs := compile(t, def, validate.Options{MaxBody: maxBody})
 	for i, v := range vs {
 		if v != nil {
 			t.Errorf("resource %d has a validator with validation off", i)
 		}
 	}
-	var none *Validator
+	var none *validate.Validator
 	ctx := &fasthttp.RequestCtx{}
 	if none.ValidateRequest(ctx) != nil || none.ValidateResponse(ctx, &ctx.Response) != nil {
 		t.Errorf("a nil validator refused something")
@@ -404,16 +406,16 @@ func TestRouteWithoutValidationHasNoValidator(t *testing.T) {
 // BenchmarkValidateRequest measures a small JSON body's validation against
 // no validation (the nil validator of a route without it).
 func BenchmarkValidateRequest(b *testing.B) {
-	_, vs := compile(b, petsDef, Options{MaxBody: 1 << 20})
-	var v *Validator
+	_, vs := compile(b, petsDef, validate.Options{MaxBody: 1 << 20})
+	var v *validate.Validator
 	for _, x := range vs {
-		if x != nil && x.readBody {
+		if x != nil && x.ReadsBody() {
 			v = x
 		}
 	}
 	for _, c := range []struct {
 		name string
-		v    *Validator
+		v    *validate.Validator
 	}{{"off", nil}, {"on", v}} {
 		b.Run(c.name, func(b *testing.B) {
 			ctx := &fasthttp.RequestCtx{}
@@ -435,10 +437,10 @@ func BenchmarkValidateRequest(b *testing.B) {
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
 
 func TestOneValidatorServesConcurrentRequests(t *testing.T) {
-	_, vs := compile(t, petsDef, Options{MaxBody: maxBody})
-	var v *Validator
+	_, vs := compile(t, petsDef, validate.Options{MaxBody: maxBody})
+	var v *validate.Validator
 	for _, x := range vs {
-		if x != nil && x.readBody {
+		if x != nil && x.ReadsBody() {
 			v = x
 		}
 	}
