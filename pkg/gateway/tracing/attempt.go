@@ -26,8 +26,12 @@ type Attempt struct {
 // the backend, whose URI must already be the backend's, and puts the
 // span's context in req's traceparent and tracestate headers, replacing
 // any the client sent (the client's parent is continued by the request's
-// span, not skipped).
+// span, not skipped). A nil Span (no Start) gives an Attempt that does
+// nothing.
 func (s *Span) StartAttempt(req *fasthttp.Request) Attempt {
+	if s == nil {
+		return Attempt{}
+	}
 	s.attempts++
 	method := string(req.Header.Method())
 	u := req.URI()
@@ -50,6 +54,9 @@ func (s *Span) StartAttempt(req *fasthttp.Request) Attempt {
 // the backend's answer; a failure or a 4xx or 5xx answer marks the client
 // span as an error, as the conventions say for client spans.
 func (a Attempt) End(status int, err error) {
+	if a.span == nil {
+		return
+	}
 	if err != nil {
 		a.span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
 		a.span.SetStatus(codes.Error, err.Error())

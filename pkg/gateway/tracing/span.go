@@ -70,8 +70,12 @@ func Of(ctx *fasthttp.RequestCtx) *Span {
 	return s
 }
 
-// SetRoute names the span after the route the request matched.
+// SetRoute names the span after the route the request matched. A nil
+// Span (no Start) does nothing.
 func (s *Span) SetRoute(r *Route) {
+	if s == nil {
+		return
+	}
 	s.span.SetName(r.name)
 	s.span.SetAttributes(r.route)
 }
