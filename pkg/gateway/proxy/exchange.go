@@ -71,8 +71,10 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, 
 		m := a.next(now)
 		up := m.upstream()
 		setBackendURI(req, up, rest)
+		span := p.startAttempt(ctx, req) // trace.go
 		body := watchBody(req, set.timeout)
 		err := up.client.DoTimeout(req, resp, set.timeout)
+		p.endAttempt(span, resp, err)
 		bodyErr := body.failed(err)
 		body.release(req)
 		now = set.now()

@@ -49,6 +49,15 @@ func (p *Proxy) Close() { p.clients.closeIdle() }
 
 // Handler serves one request.
 func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
+	if p.opts.Tracer != nil {
+		p.traced(ctx) // trace.go
+		return
+	}
+	p.handle(ctx)
+}
+
+// handle serves one request and writes its access log line.
+func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	if !p.opts.AccessLog {
 		p.serve(ctx)
 		return

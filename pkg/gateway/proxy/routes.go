@@ -7,6 +7,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/tracing"
 	"github.com/micro-gw/micro-gw/pkg/gateway/validate"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
@@ -43,6 +44,9 @@ type route struct {
 	// validator checks requests and responses against the definition
 	// (package validate); nil when validation is off for the route.
 	validator *validate.Validator
+	// trace names the request spans of the route (trace.go); zero when
+	// tracing is off.
+	trace tracing.Route
 }
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
@@ -90,6 +94,9 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			}
 			if rt.sandbox, err = set(res.EffectiveSandbox(api)); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
+			}
+			if opts.Tracer != nil {
+				rt.trace = tracing.NewRoute(res.Method, spec.JoinPath(api.BasePath, res.Path))
 			}
 			if prod == nil {
 				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)
