@@ -1,10 +1,69 @@
 package gateway
 
 import (
+	"context"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/micro-gw/micro-gw/internal/otlptest"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
+
+// TestShutdownFlushesTraces protects the spans of the last requests: the
+// gateway started with --otlp-endpoint exports a request's spans, with the
+// project and micro-gw version as the service, by the time Shutdown
+// returns (the exporter's own batching would wait 5 s).
+func TestShutdownFlushesTraces(t *testing.T) {
+	rcv := otlptest.Start(t)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Header.Get("traceparent"))
+	}))
+	defer be.Close()
+	cfg := testConfig(t, "--otlp-endpoint="+rcv.URL)
+	cfg.HTTPSAddr, cfg.AdminAddr = "", ""
+	gw, err := Start(context.Background(), Program{Project: "petstore-project", MicroGWVersion: "9.9.9"}, routesFor(be.URL), cfg,
+		slog.New(slog.NewTextHandler(&logBuffer{}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + gw.HTTPAddr.String() + "/petstore/v1/pet/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	traceparent, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := gw.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var server, client int
+	for _, s := range rcv.Spans() {
+		if s.Resource["service.name"] != "petstore-project" || s.Resource["service.version"] != "9.9.9" {
+			t.Errorf("span %q of resource %v", s.Name, s.Resource)
+		}
+		switch s.Kind {
+		case tracepb.Span_SPAN_KIND_SERVER:
+			server++
+			if s.Name != "GET /petstore/v1/pet/{petId}" {
+				t.Errorf("server span named %q", s.Name)
+			}
+		case tracepb.Span_SPAN_KIND_CLIENT:
+			client++
+			if want := "00-" + s.TraceID + "-" + s.SpanID + "-01"; string(traceparent) != want {
+				t.Errorf("backend got traceparent %q, want %q", traceparent, want)
+			}
+		}
+	}
+	if server != 1 || client != 1 {
+		t.Errorf("%d server and %d client spans at shutdown, want 1 and 1", server, client)
+	}
+}
 
 // TestTracingSettingsAreCheckedAtStart protects --otlp-endpoint and
 // --trace-sample-ratio: good values reach the Config from flags, the
