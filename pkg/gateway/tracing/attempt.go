@@ -34,20 +34,28 @@ func (s *Span) StartAttempt(req *fasthttp.Request) Attempt {
 	}
 	s.attempts++
 	method := string(req.Header.Method())
+	c, span := s.t.tracer.Start(s.ctx, method, trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() {
+		span.SetAttributes(attemptAttrs(req, method, s.attempts)...)
+	}
+	s.t.prop.Inject(c, requestCarrier{&req.Header})
+	return Attempt{span: span}
+}
+
+// attemptAttrs returns the attributes of attempt n to send req.
+func attemptAttrs(req *fasthttp.Request, method string, n int) []attribute.KeyValue {
 	u := req.URI()
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs, methodAttrs(method)...)
 	// The query is left out: it may carry an API key.
 	attrs = append(attrs,
 		semconv.URLFull(string(u.Scheme())+"://"+string(u.Host())+string(u.Path())),
-		AttemptKey.Int(s.attempts))
+		AttemptKey.Int(n))
 	attrs = appendServer(attrs, withPort(string(u.Host()), string(u.Scheme())))
-	if s.attempts > 1 {
-		attrs = append(attrs, semconv.HTTPRequestResendCount(s.attempts-1))
+	if n > 1 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(n-1))
 	}
-	c, span := s.t.tracer.Start(s.ctx, method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	s.t.prop.Inject(c, requestCarrier{&req.Header})
-	return Attempt{span: span}
+	return attrs
 }
 
 // End ends the attempt: err is the transport's (no answer), else status is
@@ -55,6 +63,10 @@ func (s *Span) StartAttempt(req *fasthttp.Request) Attempt {
 // span as an error, as the conventions say for client spans.
 func (a Attempt) End(status int, err error) {
 	if a.span == nil {
+		return
+	}
+	if !a.span.IsRecording() {
+		a.span.End()
 		return
 	}
 	if err != nil {

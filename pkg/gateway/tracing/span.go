@@ -45,6 +45,20 @@ func (t *Tracer) Start(ctx *fasthttp.RequestCtx) *Span {
 	h := &ctx.Request.Header
 	parent := t.prop.Extract(context.Background(), requestCarrier{h})
 	method := string(h.Method())
+	c, span := t.tracer.Start(parent, method, trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(ctx.Time()))
+	if span.IsRecording() {
+		// The sampler (parent-based ratio) reads no attributes, so an
+		// unsampled request is spared making them.
+		span.SetAttributes(serverAttrs(ctx, method)...)
+	}
+	s := &Span{t: t, ctx: c, span: span}
+	ctx.SetUserValue(spanKey{}, s)
+	return s
+}
+
+// serverAttrs returns the server span's request attributes.
+func serverAttrs(ctx *fasthttp.RequestCtx, method string) []attribute.KeyValue {
+	h := &ctx.Request.Header
 	attrs := make([]attribute.KeyValue, 0, 10)
 	attrs = append(attrs, methodAttrs(method)...)
 	attrs = append(attrs,
@@ -57,11 +71,7 @@ func (t *Tracer) Start(ctx *fasthttp.RequestCtx) *Span {
 	if ua := h.UserAgent(); len(ua) > 0 {
 		attrs = append(attrs, semconv.UserAgentOriginal(string(ua)))
 	}
-	c, span := t.tracer.Start(parent, method, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithTimestamp(ctx.Time()), trace.WithAttributes(attrs...))
-	s := &Span{t: t, ctx: c, span: span}
-	ctx.SetUserValue(spanKey{}, s)
-	return s
+	return attrs
 }
 
 // Of returns the *Span Start kept in ctx, or nil if there is none.
@@ -76,8 +86,10 @@ func (s *Span) SetRoute(r *Route) {
 	if s == nil {
 		return
 	}
-	s.span.SetName(r.name)
-	s.span.SetAttributes(r.route)
+	if s.span.IsRecording() {
+		s.span.SetName(r.name)
+		s.span.SetAttributes(r.route)
+	}
 }
 
 // End ends the span with the status of ctx's response: an error for a 5xx,
@@ -85,6 +97,10 @@ func (s *Span) SetRoute(r *Route) {
 // leaves the server span's status unset, as the conventions say.
 func (s *Span) End(ctx *fasthttp.RequestCtx) {
 	ctx.RemoveUserValue(spanKey{})
+	if !s.span.IsRecording() {
+		s.span.End()
+		return
+	}
 	status := ctx.Response.StatusCode()
 	s.span.SetAttributes(semconv.HTTPResponseStatusCode(status))
 	if status >= 500 {
