@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -13,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/micro-gw/micro-gw/internal/devetcd"
+	"github.com/micro-gw/micro-gw/internal/devissuer"
+	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
 type devCmd struct {
@@ -27,8 +31,10 @@ func newDevCmd(s streams) *cobra.Command {
 		Use:   "dev <project> [-- gateway flags...]",
 		Short: "Build a project and run it against an embedded etcd, for development",
 		Long: `Build the project, start a single-node etcd on loopback inside this process,
-and run the gateway against it. The etcd URL and a ready-to-paste etcdctl line
-are printed; Ctrl-C stops the gateway and etcd. Flags after -- go to the gateway.`,
+and run the gateway against it, trusting a throwaway JWT issuer made for the
+session. The etcd URL, a ready-to-paste etcdctl line and a curl line with a
+token are printed; Ctrl-C stops the gateway and etcd. Flags after -- go to the
+gateway (and win over the ones dev sets).`,
 		Example: `  micro-gw dev petstore-project
   micro-gw dev petstore-project -- --http-port=8080 --access-log`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -75,7 +81,15 @@ func (dc *devCmd) run(c *cobra.Command, dir string) error {
 	for _, d := range defaults {
 		fmt.Fprintf(dc.s.out, "Move %q with:  etcdctl --endpoints=%s put %s %s\n", d.Key, etcd.ClientURL(), shellQuote(d.Key), shellQuote(d.URL))
 	}
-	args := append([]string{"--etcdurl=" + etcd.ClientURL()}, dc.gwArgs...)
+	issuer, err := devissuer.New(data)
+	if err != nil {
+		return err
+	}
+	// The user's own flags come last, so that theirs win.
+	args := append(append([]string{"--etcdurl=" + etcd.ClientURL()}, issuer.Args()...), dc.gwArgs...)
+	if err := printTokens(dc.s.out, issuer, res.gateway, httpBase(dc.gwArgs)); err != nil {
+		return err
+	}
 	fmt.Fprintf(dc.s.out, "Running %s %v (Ctrl-C stops everything)\n\n", res.exe, args)
 
 	gw := exec.Command(res.exe, args...)
@@ -116,4 +130,84 @@ func gatewayExit(err error) error {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// printTokens prints, for a project whose APIs need a token, a throwaway
+// PRODUCTION token holding every scope the definitions name (and a SANDBOX
+// one when an API has sandbox endpoints), each with a ready-to-paste curl
+// line for the first GET resource that needs one.
+func printTokens(w io.Writer, is *devissuer.Issuer, g *spec.Gateway, base string) error {
+	var scopes []string
+	var example string
+	sandbox := false
+	for i := range g.APIs {
+		api := &g.APIs[i]
+		for j := range api.Resources {
+			r := &api.Resources[j]
+			sec := r.EffectiveSecurity()
+			if sec.Disabled || !sec.NeedsJWT() {
+				continue
+			}
+			for _, alt := range sec.Alternatives {
+				for _, req := range alt {
+					for _, s := range req.Scopes {
+						if !slices.Contains(scopes, s) {
+							scopes = append(scopes, s)
+						}
+					}
+				}
+			}
+			sandbox = sandbox || r.EffectiveSandbox(api) != nil
+			if example == "" && r.Method == "GET" {
+				example = examplePath(spec.JoinPath(api.BasePath, r.Path))
+			}
+		}
+	}
+	if scopes == nil && example == "" {
+		return nil
+	}
+	if example == "" {
+		example = "/"
+	}
+	tok, err := is.Mint(devissuer.Token{Scopes: scopes, Lifetime: 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThrowaway issuer %s (its key dies with this command); a PRODUCTION token with scopes [%s], valid 24h:\n", devissuer.Name, strings.Join(scopes, " "))
+	fmt.Fprintf(w, "  curl -H \"Authorization: Bearer %s\" %s%s\n", tok, base, example)
+	if sandbox {
+		if tok, err = is.Mint(devissuer.Token{Scopes: scopes, Sandbox: true, Lifetime: 24 * time.Hour}); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "A SANDBOX token (it reaches the sandbox endpoints):\n  curl -H \"Authorization: Bearer %s\" %s%s\n", tok, base, example)
+	}
+	return nil
+}
+
+// httpBase is the gateway's HTTP address as dev runs it: port 9090 unless
+// the gateway flags say otherwise.
+func httpBase(gwArgs []string) string {
+	port := "9090"
+	for _, a := range gwArgs {
+		if v, ok := strings.CutPrefix(strings.TrimPrefix(a, "-"), "-http-port="); ok {
+			port = v
+		}
+	}
+	return "http://127.0.0.1:" + port
+}
+
+// examplePath fills a path template's parameters with 1.
+func examplePath(template string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(template, '{')
+		j := strings.IndexByte(template, '}')
+		if i < 0 || j < i {
+			b.WriteString(template)
+			return b.String()
+		}
+		b.WriteString(template[:i])
+		b.WriteString("1")
+		template = template[j+1:]
+	}
 }

@@ -54,6 +54,13 @@ func TestDev(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(proj, "api_definitions", "petstore.yaml"), def, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	pol, err := os.ReadFile("../../examples/petstore-project/policies.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "policies.yaml"), pol, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	d := startDev(t, cli, proj)
 	defer d.cmd.Process.Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -67,9 +74,21 @@ func TestDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := d.gateway + "/petstore/v1/pet/3"
+	// The example requires a token: dev trusts a throwaway issuer and
+	// prints one in a curl line.
+	if resp, err := http.Get(u); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET %s without a token = %v %v, want 401", u, resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
 	var body string
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get(u); err == nil {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if body = string(b); body == "moved:/v2/pet/3" {
@@ -109,6 +128,7 @@ type dev struct {
 	out, errs *gwproc.Lines // its stdout and stderr (which has the gateway's log)
 	etcdURL   string        // from the etcdctl line it prints
 	gateway   string        // the gateway's HTTP base URL
+	token     string        // the PRODUCTION token of the curl line it prints
 }
 
 // startDev runs `micro-gw dev` on proj and returns once its gateway has
@@ -118,6 +138,7 @@ type dev struct {
 func startDev(t *testing.T, cli, proj string) *dev {
 	t.Helper()
 	etcdLine := regexp.MustCompile(`etcdctl --endpoints=(\S+) put 'petstore' 'http://127.0.0.1:8081/v2'`)
+	curlLine := regexp.MustCompile(`curl -H "Authorization: Bearer (\S+)" http://127\.0\.0\.1:\d+/petstore/v1/`)
 	// Generous: on a cold build cache the gateway compiles from scratch
 	// while other test packages build theirs.
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -145,6 +166,11 @@ func startDev(t *testing.T, cli, proj string) *dev {
 		line, err := d.out.Wait(ctx, etcdLine.MatchString)
 		if err == nil {
 			d.etcdURL = etcdLine.FindStringSubmatch(line)[1]
+			if line, err = d.out.Wait(ctx, curlLine.MatchString); err == nil {
+				d.token = curlLine.FindStringSubmatch(line)[1]
+			}
+		}
+		if err == nil {
 			_, err = d.errs.Wait(ctx, func(l string) bool { return strings.Contains(l, "gateway started") })
 		}
 		if err == nil {

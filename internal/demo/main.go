@@ -26,6 +26,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/micro-gw/micro-gw/internal/devetcd"
+	"github.com/micro-gw/micro-gw/internal/devissuer"
 	"github.com/micro-gw/micro-gw/internal/gwproc"
 )
 
@@ -81,7 +82,12 @@ func run(ctx context.Context, cli, proj string) error {
 		return err
 	}
 	defer green.Close()
-	for _, b := range []*backend{def, blue, green} {
+	sandbox, err := startBackend("sandbox", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer sandbox.Close()
+	for _, b := range []*backend{def, blue, green, sandbox} {
 		fmt.Printf("    backend   %-8s %s/v2\n", b.name, b.url)
 	}
 
@@ -92,8 +98,16 @@ func run(ctx context.Context, cli, proj string) error {
 		return fmt.Errorf("build %s: %w", proj, err)
 	}
 
+	issuer, err := devissuer.New(dir)
+	if err != nil {
+		return err
+	}
+	token, err := issuer.Mint(devissuer.Token{Scopes: []string{"read:pets"}})
+	if err != nil {
+		return err
+	}
 	exe := filepath.Join(proj, "target", filepath.Base(proj))
-	args := []string{"--etcdurl=" + etcd.ClientURL(), "--etcdtimer=10000"}
+	args := append([]string{"--etcdurl=" + etcd.ClientURL(), "--etcdtimer=10000"}, issuer.Args()...)
 	step("Starting the gateway: %s %s (on free loopback ports)", exe, strings.Join(args, " "))
 	gw, err := gwproc.Start(ctx, exe, gwproc.Options{
 		Args: args,
@@ -112,6 +126,8 @@ func run(ctx context.Context, cli, proj string) error {
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	step("GET %s%s: the key is absent, so the default URL serves", gwURL, resource)
+	fmt.Printf("    (with a PRODUCTION token of the throwaway issuer, scope read:pets: the example requires OAuth2)\n")
+	get := func(c *http.Client, u string) (string, error) { return getAs(c, u, token) }
 	who, err := get(client, gwURL+resource)
 	if err != nil {
 		return err
@@ -147,11 +163,15 @@ func run(ctx context.Context, cli, proj string) error {
 	}
 	for _, m := range moves {
 		step("%s", m.show)
-		took, err := switchTime(ctx, client, gwURL+resource, m.want.name, m.do)
+		took, err := switchTime(ctx, client, gwURL+resource, m.want.name, m.do, get)
 		if err != nil {
 			return err
 		}
 		fmt.Printf("    traffic on %s %.1f ms after the change (the seed's micro-gw polled: up to 10 s)\n", m.want.name, float64(took.Microseconds())/1000)
+	}
+
+	if err := securityStory(ctx, client, gwURL, issuer, token, kv, sandbox); err != nil {
+		return err
 	}
 
 	step("GET %s/status (admin listener, loopback only)", gw.Admin)
@@ -164,7 +184,7 @@ func run(ctx context.Context, cli, proj string) error {
 }
 
 // switchTime applies change and measures until a request is routed to want.
-func switchTime(ctx context.Context, c *http.Client, u, want string, change func(context.Context) error) (time.Duration, error) {
+func switchTime(ctx context.Context, c *http.Client, u, want string, change func(context.Context) error, get func(*http.Client, string) (string, error)) (time.Duration, error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -182,8 +202,14 @@ func switchTime(ctx context.Context, c *http.Client, u, want string, change func
 	return 0, fmt.Errorf("traffic did not reach %s within 15 s", want)
 }
 
-func get(c *http.Client, u string) (string, error) {
-	resp, err := c.Get(u)
+// getAs GETs u with the bearer token and returns the backend that answered.
+func getAs(c *http.Client, u, token string) (string, error) {
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
 	if err != nil {
 		return "", err
 	}

@@ -57,6 +57,7 @@ func TestStartRetriesAPortTakenMeanwhile(t *testing.T) {
 	p, err := project.Create(t.TempDir(), "tiny", project.CreateOptions{Definitions: []project.Definition{{Name: "tiny.yaml", Data: []byte(`openapi: 3.0.3
 info: {title: Tiny, version: 1.0.0}
 x-wso2-basePath: /tiny
+x-wso2-disable-security: true
 x-wso2-production-endpoints: {urls: ["http://127.0.0.1:9/v1"]}
 paths:
   /x:

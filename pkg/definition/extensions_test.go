@@ -51,7 +51,6 @@ components:
 		`w.yaml:12: unknown extension x-wso2-productionendpoints is ignored; did you mean x-wso2-production-endpoints?`,
 		`w.yaml:15: x-wso2-cors is read at API level only; ignored here`,
 		`w.yaml:17: x-wso2-basePath is read at API level only; ignored here`,
-		`w.yaml:19: sandbox endpoints are checked and their etcd keys resolved`,
 		`w.yaml:26: x-wso2-production-endpoints is read at API level and in operations only; ignored here`,
 	}
 	wantWarnings(t, ws, want...)

@@ -50,7 +50,7 @@ func TestLoadDirGood(t *testing.T) {
 		"good/petstore_swagger.yaml:43: unknown extension x-wso2-basepath is ignored; did you mean x-wso2-basePath?",
 		"good/petstore_swagger.yaml:50: GET /store/inventory: x-wso2-application-security is not applied: x-wso2-disable-security: true (line 41) serves the operation open",
 		"good/petstore_swagger.yaml:67: PATCH /user/{username}: type http uses one URL; building with the first, https://only-first.example.com, and ignoring 1 more",
-		"good/petstore_swagger.yaml:35: sandbox endpoints are checked",
+		"good/petstore_swagger.yaml:35: sandbox endpoints are never used",
 		`good/oas31.yaml:5: API level: server "/" is not an absolute http(s) URL, so not an endpoint; the other servers serve the API`,
 	)
 	if len(res.Warnings) != 5 {

@@ -90,7 +90,7 @@ func (p *parser) model(doc *openapi3.T, apiFile string) *loadedAPI {
 	p.checkProduction(d, anyExt, ownExt)
 	p.validation(d, doc, ops)
 	if sandboxLine != nil {
-		p.warn(sandboxLine, "sandbox endpoints are checked and their etcd keys resolved, but requests reach only the production endpoints until authentication exists")
+		p.warnUnreachableSandbox(d, sandboxLine)
 	}
 	d.warnings = p.warnings
 	d.etcdLines = p.etcdLines
@@ -224,4 +224,17 @@ func normalizeBasePath(s string) string {
 		s = "/" + s
 	}
 	return s
+}
+
+// warnUnreachableSandbox warns when sandbox endpoints are declared only
+// for operations served open: a SANDBOX credential is what sends a request
+// to them, and an open operation reads none.
+func (p *parser) warnUnreachableSandbox(d *loadedAPI, at *yaml.Node) {
+	for i := range d.api.Resources {
+		r := &d.api.Resources[i]
+		if r.EffectiveSandbox(&d.api) != nil && !r.EffectiveSecurity().Disabled {
+			return
+		}
+	}
+	p.warn(at, "sandbox endpoints are never used: only a SANDBOX credential reaches them, and every operation that has them is served open (x-wso2-disable-security)")
 }

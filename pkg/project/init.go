@@ -120,8 +120,12 @@ Build one self-contained executable (needs Go on the build machine only):
 
 Run it (HTTP ` + def("http-port") + `, HTTPS ` + def("https-port") + `, admin ` + def("admin-bind") + `:` + def("admin-port") + `):
 
-    ./` + name + `/target/` + name + `
-    ./` + name + `/target/` + name + ` --etcdurl=` + settings.Named("etcdurl").Sample() + ` --etcdtimer=` + def("etcdtimer") + `
+    ./` + name + `/target/` + name + ` --etcdurl=` + settings.Named("etcdurl").Sample() + ` --etcdtimer=` + def("etcdtimer") + ` \
+        --jwt-issuer=` + settings.Named("jwt-issuer").Sample() + ` --jwt-jwks-url=` + settings.Named("jwt-jwks-url").Sample() + `
+
+As in micro-gw 3.x, every API requires an OAuth2 bearer token (a JWT from
+the issuer above) unless its definition says ` + "`x-wso2-disable-security: true`" + `;
+` + "`micro-gw build`" + ` prints what each API requires.
 
 Endpoints written as ` + "`etcd(<key>, <default_URL>)`" + ` follow the URL stored under
 ` + "`<key>`" + ` in etcd; try it locally with ` + "`micro-gw dev " + name + "`" + `.

@@ -73,6 +73,10 @@ YAML
 mv "$work/home/shop/target/shop" "$work/gateway"
 rm -rf "$work/home/shop"
 log "project folder deleted; running $work/gateway alone"
+# The definition declares no security, so, as in micro-gw 3.x, it needs an
+# OAuth2 bearer token: a throwaway issuer signs one.
+E2E_TOKEN=$("$tool" issuer "$work" e2e-token-1) || fail "could not make a throwaway issuer"
+export E2E_TOKEN
 
 # etcd's clients use the relay's address; the relay forwards to whatever
 # address $work/etcd.target names, and refuses while it names none.
@@ -105,7 +109,8 @@ start_gateway() {
 	for attempt in 1 2 3; do
 		http_port=$("$tool" freeport); admin_port=$("$tool" freeport)
 		"$work/gateway" --etcdurl="$etcd_url" --etcdtimer=10000 --http-port="$http_port" \
-			--https-port=0 --admin-port="$admin_port" >"$work/gateway.log" 2>&1 & gw_pid=$!
+			--https-port=0 --admin-port="$admin_port" \
+			--jwt-issuer=https://micro-gw.dev/throwaway-issuer --jwt-cert="$work/dev-issuer.pem" >"$work/gateway.log" 2>&1 & gw_pid=$!
 		if "$tool" waitlog "$work/gateway.log" 'gateway started' 20 "$gw_pid" >/dev/null; then
 			pids+=($gw_pid)
 			gw="http://127.0.0.1:$http_port"; admin="http://127.0.0.1:$admin_port"
@@ -157,6 +162,16 @@ start_etcd "$work/etcd-data"
 ctl put petstore "http://$green/v2"
 ms=$("$tool" until "$gw/petstore/v1/pet/1" green 20) || fail "restarted etcd was not followed"
 log "after restart: put -> green in ${ms} ms (includes reconnect)"
+
+log "security: a request without a token is refused; a jti revoked in etcd is refused"
+[ "$(E2E_TOKEN= "$tool" status "$gw/petstore/v1/pet/1")" = 401 ] || fail "a request without a token was not refused with 401"
+lease=$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_url" --dial-timeout=3s lease grant 3600 | awk '{print $2}')
+[ -n "$lease" ] || fail "etcdctl lease grant gave no lease"
+ctl put --lease="$lease" micro-gw/revoked/e2e-token-1 revoked
+ms=$("$tool" untilstatus "$gw/petstore/v1/pet/1" 401 5) || fail "the revoked token was still accepted"
+log "etcdctl put micro-gw/revoked/<jti> -> token refused in ${ms} ms"
+ctl del micro-gw/revoked/e2e-token-1
+"$tool" untilstatus "$gw/petstore/v1/pet/1" 200 5 >/dev/null || fail "the token stayed refused after its revocation was deleted"
 
 log "graceful stop"
 kill -TERM "$gw_pid"

@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 
@@ -32,8 +33,13 @@ type Verifiers struct {
 // Guard decides who may call one resource. Compile it once per route;
 // Check runs per request.
 type Guard struct {
-	open     bool
-	optional bool
+	// open lets every request through: no credential and no client
+	// certificate is required.
+	open bool
+	// noCredentials says the resource asks for no credential
+	// (x-wso2-disable-security); mandatory mutual TLS still applies.
+	noCredentials bool
+	optional      bool
 	// mutual is spec.MutualSSLMandatory or spec.MutualSSLOptional, or "".
 	mutual     string
 	authHeader string
@@ -58,7 +64,7 @@ func Compile(sec *spec.Security, api *spec.API, v *Verifiers) *Guard {
 	if v == nil {
 		v = &Verifiers{}
 	}
-	g := &Guard{open: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
+	g := &Guard{open: sec.Disabled && sec.MutualSSL != spec.MutualSSLMandatory, noCredentials: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
 		api: api.Title, apiVersion: api.Version, v: v}
 	if g.authHeader == "" {
 		g.authHeader = spec.DefaultAuthHeader
@@ -107,6 +113,9 @@ func (g *Guard) Check(ctx *fasthttp.RequestCtx) (*Principal, *fault.Fault) {
 		if !verified && g.mutual == spec.MutualSSLMandatory {
 			return nil, fault.ClientCertRequired
 		}
+	}
+	if g.noCredentials {
+		return nil, nil
 	}
 	var best attempt
 	for i := range g.alts {
@@ -255,7 +264,8 @@ func (g *Guard) basic(ctx *fasthttp.RequestCtx) attempt {
 	if !hasScheme(v, basicPrefix) {
 		return attempt{f: fault.InvalidScheme, rank: rankScheme}
 	}
-	var buf [256]byte
+	buf := basicBufs.Get().(*[256]byte)
+	defer putBasicBuf(buf)
 	user, pass, ok := ParseBasic(v, buf[:0])
 	if !ok {
 		return attempt{f: fault.BasicMalformed, rank: rankInvalid}
@@ -268,6 +278,17 @@ func (g *Guard) basic(ctx *fasthttp.RequestCtx) attempt {
 		return attempt{f: fault.BasicInvalid, rank: rankInvalid}
 	}
 	return attempt{p: p}
+}
+
+// basicBufs are the buffers basic credentials are decoded into. A buffer
+// on the stack would escape through the BasicStore interface call and cost
+// an allocation per request.
+var basicBufs = sync.Pool{New: func() any { return new([256]byte) }}
+
+// putBasicBuf clears a decoded password from buf and returns it to the pool.
+func putBasicBuf(buf *[256]byte) {
+	clear(buf[:])
+	basicBufs.Put(buf)
 }
 
 // apiKey reads the key from its header or query parameter: a JWT (two
@@ -287,7 +308,8 @@ func (g *Guard) apiKey(ctx *fasthttp.RequestCtx, r *requirement) attempt {
 		return g.token(key)
 	}
 	if g.v.APIKeys == nil {
-		return attempt{f: fault.AuthUnavailable, rank: rankUnavailable}
+		// No key store (no etcd): an opaque key cannot be valid here.
+		return attempt{f: fault.InvalidCredentials, rank: rankInvalid}
 	}
 	p, ok := g.v.APIKeys.LookupKey(key)
 	if !ok {

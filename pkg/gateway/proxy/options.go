@@ -8,6 +8,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/gateway/tracing"
+	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 )
 
 // Options tune the proxy. Zero values take the documented defaults.
@@ -53,6 +54,9 @@ type Options struct {
 	// MaxValidatedBodyBytes bounds the bodies read whole to validate them,
 	// on resources with request or response validation on.
 	MaxValidatedBodyBytes int
+	// Traffic counts each API's requests for the admin dashboard, by the
+	// API's index in spec.Gateway.APIs; nil counts nothing.
+	Traffic *traffic.Registry
 	// Tracer makes the request and backend attempt spans; nil turns
 	// tracing off (trace.go).
 	Tracer *tracing.Tracer

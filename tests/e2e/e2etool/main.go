@@ -12,6 +12,12 @@
 //	                                        fail at once if process PID has exited
 //	e2etool until URL NAME [SECONDS]        poll URL until backend NAME answers; print the milliseconds it took
 //	e2etool get URL                         print the backend name that answered URL
+//	e2etool status URL                      print the HTTP status of URL
+//	e2etool untilstatus URL CODE [SECONDS]  poll URL until it answers CODE; print the milliseconds it took
+//	e2etool issuer DIR JTI                  make a throwaway JWT issuer: write its public key to
+//	                                        DIR/dev-issuer.pem, print a PRODUCTION token with id JTI
+//
+// Requests carry "Authorization: Bearer $E2E_TOKEN" when E2E_TOKEN is set.
 package main
 
 import (
@@ -28,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/micro-gw/micro-gw/internal/devissuer"
 	"github.com/micro-gw/micro-gw/internal/loopback"
 )
 
@@ -42,7 +49,7 @@ var client = &http.Client{Timeout: 3 * time.Second}
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: e2etool freeport|backend|relay|wait|waitfor|waitlog|until|get ...")
+		return fmt.Errorf("usage: e2etool freeport|backend|relay|wait|waitfor|waitlog|until|get|status|untilstatus|issuer ...")
 	}
 	seconds := func(i int) time.Duration {
 		if len(args) > i {
@@ -154,6 +161,34 @@ func run(args []string) error {
 			return err
 		}
 		fmt.Println(who)
+	case "status":
+		code, err := status(args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Println(code)
+	case "untilstatus":
+		start := time.Now()
+		deadline := start.Add(seconds(3))
+		for time.Now().Before(deadline) {
+			if code, err := status(args[1]); err == nil && strconv.Itoa(code) == args[2] {
+				fmt.Printf("%.1f\n", float64(time.Since(start).Microseconds())/1000)
+				return nil
+			}
+			time.Sleep(time.Millisecond)
+		}
+		code, err := status(args[1])
+		return fmt.Errorf("%s still answers %d (%v), not %s", args[1], code, err, args[2])
+	case "issuer":
+		is, err := devissuer.New(args[1])
+		if err != nil {
+			return err
+		}
+		tok, err := is.Mint(devissuer.Token{JTI: args[2]})
+		if err != nil {
+			return err
+		}
+		fmt.Println(tok)
 	default:
 		return fmt.Errorf("unknown command %q", args[0])
 	}
@@ -219,8 +254,29 @@ func waitLog(file, text string, d time.Duration, pid int) (string, error) {
 	}
 }
 
+// request is a GET of u with the token of E2E_TOKEN, if set.
+func request(u string) (*http.Response, error) {
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if tok := os.Getenv("E2E_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return client.Do(req)
+}
+
+func status(u string) (int, error) {
+	resp, err := request(u)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
 func get(u string) (string, error) {
-	resp, err := client.Get(u)
+	resp, err := request(u)
 	if err != nil {
 		return "", err
 	}
