@@ -42,6 +42,9 @@ type Config struct {
 	Discovery           discovery.Options
 	Security            SecurityConfig
 	Throttling          ThrottleConfig
+	// Metrics serves GET /metrics on the admin listener and records
+	// request, backend and discovery metrics (--metrics).
+	Metrics bool
 	// Tracing holds --otlp-endpoint and --trace-sample-ratio; the service
 	// name and version are the Program's, set at Start.
 	Tracing tracing.Config
@@ -65,7 +68,7 @@ func (v flagValues) config() (Config, error) {
 		ShutdownTimeout: v.duration("shutdown-timeout"),
 		MaxConnections:  v.int("max-connections"),
 		LogFormat:       v.string("log-format"), LogLevel: v.string("log-level"),
-		Version: v.bool("version"),
+		Version: v.bool("version"), Metrics: v.bool("metrics"),
 		Proxy: proxy.Options{
 			Timeout: v.duration("backend-timeout"), MaxHeaderBytes: v.int("max-header-bytes"), MaxConnsPerHost: v.int("max-conns-per-host"),
 			BackendIdleTimeout: v.duration("backend-idle-timeout"), ClientIdleTimeout: v.duration("client-idle-timeout"),
@@ -82,7 +85,7 @@ func (v flagValues) config() (Config, error) {
 			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
 		},
 		Throttling: ThrottleConfig{RedisURL: v.string("throttle-redis-url"), RedisPasswordFile: v.string("throttle-redis-password-file"),
-			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas")},
+			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas"), RedisWait: v.duration("throttle-redis-wait")},
 		Tracing: tracing.Config{Endpoint: v.string("otlp-endpoint"), SampleRatio: v.float("trace-sample-ratio")},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,

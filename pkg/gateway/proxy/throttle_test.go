@@ -480,3 +480,23 @@ func TestThrottledRouteAllocatesNothing(t *testing.T) {
 		t.Errorf("a throttled request allocates %.1f times, want 0", n)
 	}
 }
+
+// TestOptionalRouteCalledAnonymouslyLimitedPerClientIP protects optional
+// security (x-wso2-application-security optional: true) from being a way
+// around the per-address limit: a request without a credential falls
+// under Unauthenticated per client IP, as on an open route.
+func TestOptionalRouteCalledAnonymouslyLimitedPerClientIP(t *testing.T) {
+	be := countedBackend(t)
+	clk := &thrClock{t: time.Unix(1_800_000_000, 0)}
+	_, v := newIssuer(t)
+	optional := &spec.Security{Optional: true, Alternatives: [][]spec.Requirement{{{Scheme: "oauth", Kind: spec.KindOAuth2}}}}
+	gw := thrGateway(t, &spec.Gateway{APIs: []spec.API{thrAPI("shop", "/shop", be.URL, "",
+		spec.Resource{Path: "/a", Method: "GET", Security: optional})}}, clk, v)
+	one := clientFrom("127.0.0.1")
+	for i := range 4 {
+		got, _ := do(t, one, "GET", gw.url+"/shop/a")
+		expect(t, fmt.Sprintf("anonymous request %d", i+1), got, ok(4, 3-i, 15*(i+1)))
+	}
+	got, _ := do(t, one, "GET", gw.url+"/shop/a")
+	expect(t, "anonymous request 5", got, refused(900804, 4, 60, 15))
+}

@@ -19,8 +19,9 @@ type Route struct {
 	ResourceTier string
 	// APITier is the API's x-wso2-throttling-tier ("" for none).
 	APITier string
-	// Open says the route is served without authentication: its
-	// subscription tier is Unauthenticated, counted per client IP.
+	// Open says the route may be called without authentication (served
+	// open, or optional security): a request without a credential falls
+	// under the Unauthenticated subscription tier, counted per client IP.
 	Open bool
 }
 
@@ -133,7 +134,7 @@ func (p *Plan) Check(c *Caller) (d Decision, f *fault.Fault) {
 	}
 	var buf [128]byte
 	switch {
-	case p.unauthenticated != nil:
+	case p.unauthenticated != nil && c.AppID == "":
 		k := append(append(buf[:0], p.ipPrefix...), c.ClientIP...)
 		if !step(l.get(k, now), p.unauthenticated, fault.SubscriptionThrottled) {
 			return d, f
