@@ -16,6 +16,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
+	"github.com/micro-gw/micro-gw/pkg/gateway/tracing"
 )
 
 // Config is the gateway's resolved configuration.
@@ -44,6 +45,9 @@ type Config struct {
 	// Metrics serves GET /metrics on the admin listener and records
 	// request, backend and discovery metrics (--metrics).
 	Metrics bool
+	// Tracing holds --otlp-endpoint and --trace-sample-ratio; the service
+	// name and version are the Program's, set at Start.
+	Tracing tracing.Config
 	// Version asks for the version report instead of serving.
 	Version bool
 }
@@ -82,6 +86,7 @@ func (v flagValues) config() (Config, error) {
 		},
 		Throttling: ThrottleConfig{RedisURL: v.string("throttle-redis-url"), RedisPasswordFile: v.string("throttle-redis-password-file"),
 			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas"), RedisWait: v.duration("throttle-redis-wait")},
+		Tracing: tracing.Config{Endpoint: v.string("otlp-endpoint"), SampleRatio: v.float("trace-sample-ratio")},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
 			Username: v.string("etcdusername"), Password: v.string("etcdpassword"),
@@ -110,6 +115,9 @@ func (v flagValues) config() (Config, error) {
 		return c, err
 	}
 	if err := checkThrottling(c.Throttling); err != nil {
+		return c, err
+	}
+	if err := checkTracing(c.Tracing); err != nil {
 		return c, err
 	}
 	if n := v.int("etcdtimer"); n <= 0 {
@@ -187,6 +195,20 @@ func checkLimits(c Config) error {
 	return nil
 }
 
+// checkTracing refuses a collector URL New would, at parse time like
+// every other flag, and a sampling ratio outside 0..1 even with tracing
+// off, so that a typo does not wait for the day tracing is turned on.
+func checkTracing(c tracing.Config) error {
+	if err := tracing.CheckRatio(c.SampleRatio); err != nil {
+		return err
+	}
+	if c.Endpoint == "" {
+		return nil
+	}
+	_, err := tracing.TracesURL(c.Endpoint)
+	return err
+}
+
 // flagValues holds the value of each flag by name, as flag.FlagSet keeps
 // it: an *int, *time.Duration, *string or *bool, after the setting's type.
 type flagValues map[string]any
@@ -205,6 +227,8 @@ func declareFlags(fs *flag.FlagSet) flagValues {
 			v[s.Name] = fs.Duration(s.Name, s.DefaultDuration(), s.Help)
 		case settings.Bool:
 			v[s.Name] = fs.Bool(s.Name, s.DefaultBool(), s.Help)
+		case settings.Float:
+			v[s.Name] = fs.Float64(s.Name, s.DefaultFloat(), s.Help)
 		default:
 			v[s.Name] = fs.String(s.Name, s.Default, s.Help)
 		}
@@ -227,6 +251,7 @@ func (v flagValues) int(name string) int                { return flagValue[int](
 func (v flagValues) duration(name string) time.Duration { return flagValue[time.Duration](v, name) }
 func (v flagValues) string(name string) string          { return flagValue[string](v, name) }
 func (v flagValues) bool(name string) bool              { return flagValue[bool](v, name) }
+func (v flagValues) float(name string) float64          { return flagValue[float64](v, name) }
 
 // checkChoices refuses a value of an Enum setting that is not one of its
 // values.

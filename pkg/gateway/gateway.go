@@ -34,6 +34,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/tracing"
 	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 	"github.com/valyala/fasthttp"
@@ -174,7 +175,9 @@ type Server struct {
 	basic  *basic.Store
 	// limiter counts throttled requests; nil when the gateway has no policies.
 	limiter *throttle.Limiter
-	served  sync.WaitGroup
+	// tracer exports the request spans; nil when tracing is off.
+	tracer *tracing.Tracer
+	served sync.WaitGroup
 	// conns counts the client connections of the HTTP and HTTPS listeners
 	// together and bounds them (--max-connections).
 	conns *proxy.Conns
@@ -266,6 +269,9 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 		return gw, err
 	}
 	gw.limiter = popts.Throttle
+	if popts.Tracer, err = gw.startTracing(p, cfg.Tracing); err != nil {
+		return gw, err
+	}
 	gw.proxy, err = proxy.New(g, gw.bind, popts)
 	if err != nil {
 		return gw, err
@@ -508,4 +514,33 @@ func (gw *Server) closeAll() {
 			gw.log.Warn("closing etcd client", "error", err)
 		}
 	}
+	gw.flushTraces()
+}
+
+// startTracing makes the tracer of c for the program p, or nil when
+// tracing is off (no --otlp-endpoint).
+func (gw *Server) startTracing(p Program, c tracing.Config) (*tracing.Tracer, error) {
+	c.ServiceName, c.ServiceVersion = p.Project, p.MicroGWVersion
+	c.Logger = gw.log.With("component", "tracing")
+	var err error
+	if gw.tracer, err = tracing.New(c); err != nil || gw.tracer == nil {
+		return nil, err
+	}
+	gw.log.Info("tracing on", "otlp-endpoint", c.Endpoint, "trace-sample-ratio", c.SampleRatio)
+	return gw.tracer, nil
+}
+
+// flushTraces sends the spans still queued, after the last request; a
+// collector that does not answer holds the exit tracing.ShutdownTimeout
+// at most.
+func (gw *Server) flushTraces() {
+	if gw.tracer == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tracing.ShutdownTimeout)
+	defer cancel()
+	if err := gw.tracer.Shutdown(ctx); err != nil {
+		gw.log.Warn("spans were lost at shutdown", "error", err)
+	}
+	gw.tracer = nil
 }

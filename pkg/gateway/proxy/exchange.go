@@ -77,6 +77,7 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, o *outcome, rt *route, set *e
 		m := a.next(now)
 		up := m.upstream()
 		setBackendURI(req, up, rest)
+		span := p.startAttempt(ctx, req) // trace.go
 		body := watchBody(req, set.timeout)
 		if a.n > retried {
 			retried = a.n
@@ -93,6 +94,7 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, o *outcome, rt *route, set *e
 			// Until the response headers: the body streams to the client later.
 			o.backend += time.Since(sent)
 		}
+		p.endAttempt(span, resp, err)
 		bodyErr := body.failed(err)
 		body.release(req)
 		now = set.now()

@@ -8,6 +8,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/tracing"
 	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 )
 
@@ -60,7 +61,10 @@ type Options struct {
 	// Traffic counts each API's requests for the admin dashboard, by the
 	// API's index in spec.Gateway.APIs; nil counts nothing.
 	Traffic *traffic.Registry
-	Logger  *slog.Logger
+	// Tracer makes the request and backend attempt spans; nil turns
+	// tracing off (trace.go).
+	Tracer *tracing.Tracer
+	Logger *slog.Logger
 	// clock replaces the package's clock for the warning rate limit (tests).
 	clock func() int64
 }

@@ -53,11 +53,20 @@ func (p *Proxy) NewServer() *fasthttp.Server {
 // Close closes idle backend connections.
 func (p *Proxy) Close() { p.clients.closeIdle() }
 
-// Handler serves one request. It gives the request its id (requestid.go),
+// Handler serves one request, inside its span when tracing is on.
+func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
+	if p.opts.Tracer != nil {
+		p.traced(ctx) // trace.go
+		return
+	}
+	p.handle(ctx)
+}
+
+// handle serves one request. It gives the request its id (requestid.go),
 // which the backend receives and the client gets back, and records the
 // request's metrics and access log line from what the stages put in an
 // outcome (outcome.go).
-func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
+func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	o := outcome{timed: p.opts.Metrics != nil || p.opts.AccessLog}
 	o.idLen = copy(o.id[:], p.ids.requestID(&ctx.Request.Header))
 	var method, path string

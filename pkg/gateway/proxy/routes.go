@@ -8,6 +8,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/tracing"
 	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 	"github.com/micro-gw/micro-gw/pkg/gateway/validate"
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -53,6 +54,9 @@ type route struct {
 	resource string
 	// metrics are the route's metric children; nil with metrics off.
 	metrics *metrics.Route
+	// trace names the request spans of the route (trace.go); zero when
+	// tracing is off.
+	trace tracing.Route
 }
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
@@ -104,6 +108,9 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			}
 			if rt.sandbox, err = set(res.EffectiveSandbox(api)); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: sandbox %w", api.Title, api.File, res.Method, res.Path, err)
+			}
+			if opts.Tracer != nil {
+				rt.trace = tracing.NewRoute(res.Method, spec.JoinPath(api.BasePath, res.Path))
 			}
 			if prod == nil {
 				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)

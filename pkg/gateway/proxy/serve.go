@@ -101,6 +101,7 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, o *outcome, hops hopSet, match, 
 	}
 	o.rt = rt
 	defer rt.traffic.Done(ctx)
+	p.traceRoute(ctx, rt) // trace.go
 	// Guards, in the order they run, answer a request that may not pass
 	// with their fault through answerFault, which adds the API's CORS
 	// headers: authentication (which chooses production or sandbox),

@@ -62,6 +62,8 @@ var table = []Setting{
 	{Name: "throttle-batch", Group: Throttling, Where: Gateway, Type: Int, Default: "0", Help: "with Redis, requests each gateway takes from a shared counter at once; 0 picks 1% of the limit (at least 1, at most 100). A cluster may admit at most batch x gateways requests more than one exact counter would, in any interval"},
 	{Name: "throttle-redis-wait", Group: Throttling, Where: Gateway, Type: Duration, Default: "250ms", Help: "longest a request waits for a batch from Redis; past it (or when Redis refuses) each gateway counts alone with its share of every limit for a second, then asks Redis again"},
 	{Name: "throttle-replicas", Group: Throttling, Where: Gateway, Type: Int, Default: "1", Help: "gateways sharing the limits; while Redis is unreachable each counts alone with every limit divided by this, so the cluster stays near the limit"},
+	{Name: "otlp-endpoint", Group: Tracing, Where: Gateway, Type: String, Example: "http://127.0.0.1:4318", Help: "OpenTelemetry collector (OTLP/HTTP) base URL the gateway sends its traces to, at /v1/traces; empty turns tracing off. Headers (an API token) come from OTEL_EXPORTER_OTLP_HEADERS"},
+	{Name: "trace-sample-ratio", Group: Tracing, Where: Gateway, Type: Float, Default: "1", Help: "share of the requests that start a trace, 0 to 1; a request carrying a traceparent follows its caller's choice"},
 	{Name: "version", Group: Command, Where: Flag, Type: Bool, Default: "false", NoConf: "it asks the executable for a report instead of serving; pass --version when running", Help: "print the micro-gw version, the project and its APIs, then exit"},
 	{Name: "strict", Group: Building, Where: Conf | Build, Type: Bool, Default: "false", Help: "refuse definitions with warnings too, as micro-gw build --strict does"},
 	{Name: "request-validation", Group: Building, Where: Conf | Build, Type: Bool, Default: "false", Help: "validate requests against the definition's schemas (400, fault 900915) for every API that does not say x-wso2-request-validation: false; compiled in, so changing it needs a rebuild"},
@@ -101,6 +103,7 @@ const (
 	String                   // any text; "" when unset
 	Bool                     // true or false
 	Enum                     // one of Setting.Values
+	Float                    // a decimal number: 0.25, 1
 )
 
 // Where says what may set a setting: a set of bits.
@@ -136,6 +139,7 @@ const (
 	Discovery
 	Security
 	Throttling
+	Tracing
 	Command
 	Building
 )
@@ -158,6 +162,8 @@ var groupComments = map[Group][]string{
 		"APIs needs a JWT issuer (jwt-issuer or jwt-issuers-file) to start."},
 	Throttling: {"Throttling (x-wso2-throttling-tier, policies.yaml): counted on this gateway,",
 		"or shared by every gateway using the same Redis."},
+	Tracing: {"OpenTelemetry traces over OTLP/HTTP, off unless otlp-endpoint is set: a span",
+		"per request and one per backend attempt, W3C traceparent sent to the backend."},
 	Building: {"Build: read by micro-gw build, not compiled into the executable.",
 		`strict: "true" refuses definitions with warnings too, as micro-gw build --strict.`,
 		"request-validation, response-validation: \"true\" compiles the definitions' schemas in,",
@@ -236,6 +242,16 @@ func (s Setting) DefaultDuration() time.Duration {
 	return d
 }
 
+// DefaultFloat returns the default of a Float setting.
+func (s Setting) DefaultFloat() float64 {
+	s.must(Float)
+	f, err := strconv.ParseFloat(s.Default, 64)
+	if err != nil {
+		panic(fmt.Sprintf("settings: %s: default %q is not a number", s.Name, s.Default))
+	}
+	return f
+}
+
 // DefaultBool returns the default of a Bool setting.
 func (s Setting) DefaultBool() bool {
 	s.must(Bool)
@@ -260,6 +276,9 @@ func (s Setting) Check(v string) error {
 	case Duration:
 		_, err := time.ParseDuration(v)
 		ok, want = err == nil, "a duration such as 60s or 1m30s"
+	case Float:
+		_, err := strconv.ParseFloat(v, 64)
+		ok, want = err == nil, "a number such as 0.25 or 1"
 	case Bool:
 		ok, want = v == "true" || v == "false", s.Name+" = true or "+s.Name+" = false"
 	case Enum:
@@ -293,6 +312,8 @@ func (t Type) String() string {
 		return "bool"
 	case Enum:
 		return "enum"
+	case Float:
+		return "float"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }

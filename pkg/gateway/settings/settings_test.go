@@ -31,6 +31,7 @@ func TestTableProblemsAreFound(t *testing.T) {
 		{"no type", func(s *Setting) { s.Type = 0 }, "no type"},
 		{"bad int default", func(s *Setting) { s.Default = "60s" }, `default: x = "60s"; write a whole number`},
 		{"bad duration default", func(s *Setting) { s.Type, s.Default = Duration, "60" }, "write a duration"},
+		{"bad float default", func(s *Setting) { s.Type, s.Default = Float, "half" }, "write a number"},
 		{"enum without values", func(s *Setting) { s.Type, s.Default = Enum, "a" }, "Values"},
 		{"values on an int", func(s *Setting) { s.Values = []string{"1"} }, "Values"},
 		{"example of an int", func(s *Setting) { s.Example = "2" }, "Example"},
@@ -79,7 +80,7 @@ func tableProblems(t []Setting) []string {
 		if !nameRE.MatchString(s.Name) {
 			bad(s, "name is not lower-case letters, digits and '-'")
 		}
-		if s.Type < Int || s.Type > Enum {
+		if s.Type < Int || s.Type > Float {
 			bad(s, "no type")
 		}
 		if (s.Type == Enum) != (len(s.Values) > 0) {
