@@ -210,6 +210,8 @@ func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 			return nil, p.kinError(err, "cannot convert this Swagger 2.0 document")
 		}
 		doc = d3
+	} else if d := cleanJSONDocument(data); d != nil {
+		return d, nil // validated, and nothing to warn about
 	} else {
 		l := openapi3.NewLoader()
 		l.IsExternalRefsAllowed = false
