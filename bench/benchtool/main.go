@@ -13,7 +13,7 @@
 //	benchtool stream -up|-down URL -bytes N  stream N bytes through a proxy
 //	benchtool gendef -ops N -props P -chain N [-swagger] [-bare] -out FILE
 //	                                         write a generated definition
-//	benchtool load DIR                       load DIR/*.json as micro-gw build does
+//	benchtool load [-cpuprofile F] DIR       load DIR/*.json as micro-gw build does
 //
 // Summaries are printed as one line of key=value pairs for the script.
 package main

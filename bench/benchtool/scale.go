@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/definition"
@@ -40,23 +43,48 @@ func gendef(args []string) error {
 
 // load runs the loader of micro-gw build (definition.LoadDir) on a project's
 // api_definitions folder once and prints the time it took and the
-// process's peak resident memory (VmHWM), which the loader dominates.
+// process's peak resident memory (VmHWM), which the loader dominates, and
+// the CPU time the process used (all threads, garbage collection included),
+// which other work on the machine disturbs less than the time.
+// -cpuprofile and -memprofile write pprof profiles of that load.
 func load(args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("usage: benchtool load DIR")
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the load to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: benchtool load [-cpuprofile FILE] [-memprofile FILE] DIR")
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
 	t0 := time.Now()
-	res, err := definition.LoadDir(args[0])
+	res, err := definition.LoadDir(fs.Arg(0))
 	d := time.Since(t0)
+	stop()
 	if err != nil {
+		return err
+	}
+	if err := writeHeapProfile(*memProfile); err != nil {
 		return err
 	}
 	hwm, err := peakRSSKB()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("seconds=%.3f peak_rss_mb=%.1f apis=%d resources=%d warnings=%d\n",
-		d.Seconds(), float64(hwm)/1024, len(res.APIs), res.Resources, len(res.Warnings))
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return err
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Printf("seconds=%.3f cpu_seconds=%.3f peak_rss_mb=%.1f apis=%d resources=%d warnings=%d\n",
+		d.Seconds(), cpu.Seconds(), float64(hwm)/1024, len(res.APIs), res.Resources, len(res.Warnings))
 	return nil
 }
 
@@ -73,4 +101,35 @@ func peakRSSKB() (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
+}
+
+// startCPUProfile starts a CPU profile into file (none when file is "") and
+// returns what stops it.
+func startCPUProfile(file string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// writeHeapProfile writes the allocation profile into file (none when file
+// is ""); its alloc_space view shows what the load allocated.
+func writeHeapProfile(file string) error {
+	if file == "" {
+		return nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }

@@ -196,9 +196,15 @@ func (p *parser) checkVersion() error {
 // openapi loads the document with kin-openapi, converting Swagger 2.0 to
 // OpenAPI 3, and validates it. A document kin-openapi cannot load is an
 // error; what the validation finds does not change routing and is reported
-// as warnings (validate.go). External references are refused.
+// as warnings (validate.go). External references are refused. A clean JSON
+// document is loaded the fast way (cleanJSONDocument).
 func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 	data = collapseRefChains(p.root, data)
+	if !p.swagger {
+		if d := cleanJSONDocument(data); d != nil {
+			return d, nil // validated, with nothing to warn about
+		}
+	}
 	var doc *openapi3.T
 	if p.swagger {
 		var d2 openapi2.T

@@ -2,9 +2,12 @@ package definition
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/definition/defgen"
 )
@@ -104,5 +107,75 @@ func BenchmarkParse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// manySchemas returns a JSON definition of one operation and n component
+// schemas, which nothing refers to.
+func manySchemas(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"openapi": "3.0.3", "info": {"title": "schemas", "version": "1"},` + "\n")
+	b.WriteString(`"x-wso2-production-endpoints": {"urls": ["http://127.0.0.1:8080"]},` + "\n")
+	b.WriteString(`"paths": {"/a": {"get": {"responses": {"200": {"description": "ok"}}}}},` + "\n")
+	b.WriteString(`"components": {"schemas": {` + "\n")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `"Schema%d": {"type": "string"}`, i)
+	}
+	b.WriteString("}}}\n")
+	return []byte(b.String())
+}
+
+// parseCPU returns the least CPU time of three loads of data on this
+// goroutine's thread: unlike the time on the clock, it hardly depends on the
+// other work on the machine.
+func parseCPU(t *testing.T, data []byte) time.Duration {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	best := time.Duration(math.MaxInt64)
+	for range 3 {
+		t0 := threadCPU(t)
+		if _, _, err := Parse("gen.json", data); err != nil {
+			t.Fatal(err)
+		}
+		best = min(best, threadCPU(t)-t0)
+	}
+	return best
+}
+
+// threadCPU returns the CPU time the calling thread has used.
+func threadCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		t.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rusageThread is Linux's RUSAGE_THREAD, which package syscall does not name.
+const rusageThread = 1
+
+// TestLoadTimeGrowsLinearlyWithComponentSchemas protects against decoding
+// the document with go.yaml.in/yaml/v4 into kin-openapi's types, which
+// compares every pair of keys of components.schemas (n²/2 comparisons: most
+// of the time of a 30,000-schema load). That step allocates nothing, so only
+// time shows it: the CPU time of the loading thread, the least of three
+// loads. Quadratic growth makes the time per schema about 8 times as long
+// for 8 times the schemas, linear about the same.
+func TestLoadTimeGrowsLinearlyWithComponentSchemas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 16,000 schemas")
+	}
+	const small, large = 2000, 16000
+	parseCPU(t, manySchemas(small)) // once-per-process caches
+	a, b := parseCPU(t, manySchemas(small)), parseCPU(t, manySchemas(large))
+	ratio := (float64(b) / large) / (float64(a) / small)
+	t.Logf("%d schemas: %v CPU; %d schemas: %v CPU; CPU time per schema %.2fx", small, a, large, b, ratio)
+	if ratio > 3 {
+		t.Errorf("loading %d schemas takes %.2fx as long per schema as loading %d; want about as long (linear)", large, ratio, small)
 	}
 }
