@@ -179,6 +179,11 @@ func run(ctx context.Context, cli, proj string) error {
 		return err
 	}
 
+	step("Operating it: the dashboard is %s/ (while it runs); GET %s/metrics, a few lines", gw.Admin, gw.Admin)
+	if err := showMetrics(client, gw.Admin+"/metrics"); err != nil {
+		return err
+	}
+
 	step("Done: stopping the gateway, the backends and etcd")
 	return nil
 }
@@ -230,6 +235,35 @@ func showStatus(c *http.Client, u string) error {
 	sc := bufio.NewScanner(io.LimitReader(resp.Body, 64<<10))
 	for sc.Scan() {
 		fmt.Printf("    %s\n", sc.Text())
+	}
+	return sc.Err()
+}
+
+// showMetrics prints the request counters of /metrics.
+func showMetrics(c *http.Client, u string) error {
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	shown := 0
+	for sc.Scan() && shown < 8 {
+		line := sc.Text()
+		if strings.HasSuffix(line, " 0") {
+			continue // series made at start that nothing counted yet
+		}
+		if strings.HasPrefix(line, "microgw_requests_total{") || strings.HasPrefix(line, "microgw_throttled_requests_total{") || strings.HasPrefix(line, "microgw_auth_failures_total{") {
+			fmt.Printf("    %s\n", line)
+			shown++
+		}
+	}
+	if shown == 0 {
+		return fmt.Errorf("GET %s: no microgw_requests_total series", u)
 	}
 	return sc.Err()
 }
