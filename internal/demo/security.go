@@ -60,19 +60,25 @@ func securityStory(ctx context.Context, c *http.Client, gw string, is *devissuer
 	}
 	fmt.Printf("    SANDBOX token served by %s (%.1f ms after the put); the PRODUCTION token still by %s\n", sandbox.name, float64(took.Microseconds())/1000, prod)
 
-	step("Throttling: GET /pet/findByStatus has x-wso2-throttling-tier: 5PerMin (policies.yaml)")
-	for i := 1; i <= 6; i++ {
-		if r, err = call(c, "GET", gw+"/petstore/v1/pet/findByStatus?status=available", token); err != nil {
+	step("Throttling: a token whose application.tier is 10PerMin (policies.yaml) calls GET /pet/findByStatus (x-wso2-throttling-tier: 10kPerMin)")
+	limited, err := is.Mint(devissuer.Token{Scopes: []string{"read:pets"}, App: "demo-app", AppTier: "10PerMin"})
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= 11; i++ {
+		if r, err = call(c, "GET", gw+"/petstore/v1/pet/findByStatus?status=available", limited); err != nil {
 			return err
 		}
-		fmt.Printf("    request %d: %d  RateLimit-Limit=%s RateLimit-Remaining=%s RateLimit-Reset=%s",
-			i, r.status, r.header.Get("RateLimit-Limit"), r.header.Get("RateLimit-Remaining"), r.header.Get("RateLimit-Reset"))
-		if ra := r.header.Get("Retry-After"); ra != "" {
-			fmt.Printf(" Retry-After=%s", ra)
+		if i < 3 || i > 9 {
+			fmt.Printf("    request %2d: %d  RateLimit-Limit=%s RateLimit-Remaining=%s RateLimit-Reset=%s",
+				i, r.status, r.header.Get("RateLimit-Limit"), r.header.Get("RateLimit-Remaining"), r.header.Get("RateLimit-Reset"))
+			if ra := r.header.Get("Retry-After"); ra != "" {
+				fmt.Printf(" Retry-After=%s", ra)
+			}
+			fmt.Println()
 		}
-		fmt.Println()
 	}
-	if err := expect(r, 429, "the 6th request in a minute"); err != nil {
+	if err := expect(r, 429, "the 11th request in a minute"); err != nil {
 		return err
 	}
 	return nil

@@ -21,7 +21,7 @@ type IssuerStatus struct {
 	// another key are refused with 900900 until then).
 	JWKSKeys    int       `json:"jwks_keys,omitempty"`
 	JWKSLoaded  bool      `json:"jwks_loaded,omitempty"`
-	JWKSFetched time.Time `json:"jwks_fetched,omitempty"`
+	JWKSFetched time.Time `json:"jwks_fetched,omitzero"`
 	JWKSError   string    `json:"jwks_error,omitempty"`
 	// ValidateSubscription says subscribedAPIs must list the API.
 	ValidateSubscription bool `json:"validate_subscription,omitempty"`
