@@ -17,6 +17,19 @@ type Fault struct {
 	Body []byte
 }
 
+// AppendWithID appends f's body to dst with the request's id at the end of
+// its description: "... (request id: <id>)". id must be JSON-safe (the
+// gateway's ids are letters, digits, '.', '_' and '-').
+func (f *Fault) AppendWithID(dst, id []byte) []byte {
+	// Body ends with the description's closing quote and two braces.
+	end := len(f.Body) - len(`"}}`)
+	dst = append(dst, f.Body[:end]...)
+	dst = append(dst, " (request id: "...)
+	dst = append(dst, id...)
+	dst = append(dst, ')')
+	return append(dst, f.Body[end:]...)
+}
+
 // ContentType is the media type of every fault body.
 const ContentType = "application/json"
 

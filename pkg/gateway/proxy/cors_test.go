@@ -115,7 +115,7 @@ func TestCORSPreflight(t *testing.T) {
 		t.Errorf("plain OPTIONS on a declared operation: %d %q, want it proxied", resp.StatusCode, body)
 	}
 	resp, body := send(t, "OPTIONS", gw.url+"/api/item/1", map[string]string{"Origin": "https://app.example"})
-	if resp.StatusCode != 405 || body != string(fault.MethodNotAllowed.Body) || resp.Header.Get("Allow") != "DELETE, GET" {
+	if resp.StatusCode != 405 || withoutID(body) != string(fault.MethodNotAllowed.Body) || resp.Header.Get("Allow") != "DELETE, GET" {
 		t.Errorf("plain OPTIONS on an undeclared operation: %d %q Allow %q", resp.StatusCode, body, resp.Header.Get("Allow"))
 	}
 }

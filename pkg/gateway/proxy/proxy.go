@@ -75,6 +75,11 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	}
 	o.target = p.serve(ctx, &o)
 	ctx.Response.Header.SetBytesV(HeaderRequestID, o.id[:o.idLen])
+	if f, ok := ctx.UserValue(faultAnswered).(*fault.Fault); ok && ctx.Response.StatusCode() == f.Status {
+		// The gateway's own answer names the request, as the log does.
+		var buf [1024]byte
+		ctx.SetBody(f.AppendWithID(buf[:0], o.id[:o.idLen]))
+	}
 	p.record(ctx, &o)
 	if p.opts.AccessLog {
 		p.accessLog(ctx, &o, method, path)

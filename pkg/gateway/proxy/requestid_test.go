@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"encoding/json"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,3 +74,41 @@ func TestNewRequestIDsAreUniqueAndAllocateNothing(t *testing.T) {
 		t.Fatalf("making a request id allocates %v times", allocs)
 	}
 }
+
+// TestFaultBodyNamesTheRequestID protects what a user reports: the
+// gateway's own fault bodies end their description with the request's id,
+// the one in X-Request-ID and the access log, and stay valid JSON.
+func TestFaultBodyNamesTheRequestID(t *testing.T) {
+	gw := startGateway(t, petstore("http://127.0.0.1:1", 0), Options{})
+	req := newReq(t, "GET", gw.url+"/nowhere", nil)
+	req.Header.Set("X-Request-ID", "trace-me.42")
+	resp, body := get(t, http.DefaultClient, req)
+	if resp.StatusCode != 404 {
+		t.Fatalf("status %d, want 404", resp.StatusCode)
+	}
+	var f struct {
+		Fault struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"fault"`
+	}
+	if err := json.Unmarshal([]byte(body), &f); err != nil {
+		t.Fatalf("fault body %q is not JSON: %v", body, err)
+	}
+	if !strings.HasSuffix(f.Fault.Description, "(request id: trace-me.42)") || f.Fault.Code != 404 {
+		t.Errorf("fault %+v does not name the request id trace-me.42", f.Fault)
+	}
+	// A new id is made for a request without one, and named the same way.
+	resp, body = get(t, http.DefaultClient, newReq(t, "GET", gw.url+"/petstore/v1/pet/1", nil))
+	id := resp.Header.Get("X-Request-ID")
+	if id == "" || !strings.Contains(body, "(request id: "+id+")") {
+		t.Errorf("502 body %q does not name the request id %q", body, id)
+	}
+}
+
+// requestIDInFault is what handle adds to a fault's description.
+var requestIDInFault = regexp.MustCompile(` \(request id: [A-Za-z0-9._-]+\)"}}$`)
+
+// withoutID returns an answer (or its body) with the request id taken out
+// of the fault description, to compare it with the fault's own body.
+func withoutID(s string) string { return requestIDInFault.ReplaceAllString(s, `"}}`) }

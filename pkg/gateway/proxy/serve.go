@@ -308,7 +308,13 @@ func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
 	ctx.SetStatusCode(f.Status)
 	ctx.SetContentType(fault.ContentType)
 	ctx.SetBody(f.Body)
+	// handle writes the request id into the description once it is known.
+	ctx.SetUserValue(faultAnswered, f)
 }
+
+// faultAnswered is the user value under which writeFault leaves the fault
+// it answered; a pointer key, so setting it allocates nothing.
+var faultAnswered = &struct{ byte }{}
 
 // answerAuthFault answers a request the guard refused: f, with the
 // challenge of RFC 7235 on a 401 (the schemes the route accepts) and RFC

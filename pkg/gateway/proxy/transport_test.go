@@ -123,7 +123,7 @@ func TestTransportShortBody(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			gw := startGateway(t, petstore(tt.backend, 300), Options{})
 			resp, body := get(t, nil, newReq(t, "GET", gw.url+"/petstore/v1/pet/1", nil))
-			if resp.StatusCode != tt.want.Status || body != string(tt.want.Body) {
+			if resp.StatusCode != tt.want.Status || withoutID(body) != string(tt.want.Body) {
 				t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tt.want.Status, tt.want.Body)
 			}
 		})
