@@ -21,6 +21,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/micro-gw/micro-gw/internal/devetcd"
+	"github.com/micro-gw/micro-gw/internal/devissuer"
 	"github.com/micro-gw/micro-gw/internal/gwproc"
 	"github.com/micro-gw/micro-gw/internal/loopback"
 	"github.com/micro-gw/micro-gw/pkg/gateway"
@@ -93,10 +94,18 @@ type answer struct {
 	Status                        int
 }
 
+// token is the bearer token get sends (runGateway mints it).
+var token string
+
 func get(t *testing.T, u string) answer {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(u)
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}
@@ -126,9 +135,19 @@ func eventually(t *testing.T, u, want string) {
 
 // runGateway starts the executable on free loopback ports and returns once
 // it has logged that it started; it is stopped when the test ends.
+//
+// The example needs an OAuth2 token (micro-gw 3.x's default): the gateway
+// trusts a throwaway issuer, whose PRODUCTION token get sends.
 func runGateway(t *testing.T, exe string, args ...string) *gwproc.Gateway {
 	t.Helper()
-	gw, err := gwproc.Start(context.Background(), exe, gwproc.Options{Args: args})
+	is, err := devissuer.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token, err = is.Mint(devissuer.Token{Scopes: []string{"read:pets", "write:pets"}}); err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gwproc.Start(context.Background(), exe, gwproc.Options{Args: append(is.Args(), args...)})
 	if err != nil {
 		t.Fatal(err)
 	}
