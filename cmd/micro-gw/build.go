@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,12 +24,14 @@ import (
 type buildCmd struct {
 	s                      streams
 	quiet, verbose, strict bool
+	image                  string // --image name:tag; "" builds no image
+	lookupEnv              func(string) (string, bool)
 }
 
 func newBuildCmd(s streams) *cobra.Command {
-	bc := &buildCmd{s: s}
+	bc := &buildCmd{s: s, lookupEnv: os.LookupEnv}
 	c := &cobra.Command{
-		Use:   "build <project> [-q|-v] [--strict]",
+		Use:   "build <project> [-q|-v] [--strict] [--image name:tag]",
 		Short: "Compile a project's definitions into target/<project>, one executable",
 		Long: `Read every *.yaml, *.yml and *.json in <project>/api_definitions/, check them,
 generate the gateway's sources into <project>/target/gen/ and compile them with
@@ -41,8 +44,16 @@ and line. Errors are what makes routing impossible or ambiguous (no endpoint,
 a bad URL, two operations on one route, a path the router cannot match).
 Specification violations the gateway does not depend on are warnings, as
 micro-gw 3.x read them; --strict (or strict = true in conf/gateway.conf)
-refuses them too.`,
-		Example:           "  micro-gw build petstore-project",
+refuses them too.
+
+--image name:tag also packages the executable as an OCI container image,
+<project>/target/<project>.oci.tar (for podman load, docker load, skopeo
+copy), with no container engine needed: the executable on an empty base
+with the build machine's CA bundle, run as the non-root user 65532, ports
+9090 and 9095 exposed, settings from -e variables (-e etcdurl=...). The
+same inputs give the same image digest (times are SOURCE_DATE_EPOCH, or
+1970). target/Dockerfile builds the same image with an engine instead.`,
+		Example:           "  micro-gw build petstore-project\n  micro-gw build petstore-project --image registry.example.com/petstore:1.0",
 		Args:              projectArg,
 		ValidArgsFunction: completeDirs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -56,6 +67,7 @@ refuses them too.`,
 	c.Flags().BoolVarP(&bc.quiet, "quiet", "q", false, "print only errors")
 	c.Flags().BoolVarP(&bc.verbose, "verbose", "v", false, "also show the go command and its output")
 	c.Flags().BoolVar(&bc.strict, "strict", false, "refuse definitions with warnings too (strict = true in conf/gateway.conf does the same)")
+	c.Flags().StringVar(&bc.image, "image", "", "also write target/<project>.oci.tar, an OCI image of the gateway named name:tag, and target/Dockerfile")
 	c.MarkFlagsMutuallyExclusive("quiet", "verbose")
 	return c
 }
@@ -68,6 +80,13 @@ type built struct {
 
 // build runs the build and prints BUILD FAILED on error (unless quiet).
 func (bc *buildCmd) build(c *cobra.Command, dir string) (*built, error) {
+	var plan *imagePlan
+	if c.Flags().Changed("image") {
+		var err error
+		if plan, err = planImage(bc.image, bc.lookupEnv); err != nil {
+			return nil, err
+		}
+	}
 	p, err := project.Open(dir)
 	if err != nil {
 		return nil, err
@@ -75,7 +94,7 @@ func (bc *buildCmd) build(c *cobra.Command, dir string) (*built, error) {
 	if !bc.quiet {
 		fmt.Fprintf(bc.s.out, "Building project %s\n", p.Name)
 	}
-	res, err := bc.compile(c.Context(), p)
+	res, err := bc.compile(c.Context(), p, plan)
 	if err != nil && !bc.quiet {
 		fmt.Fprintln(bc.s.out, "\nBUILD FAILED")
 	}
@@ -84,8 +103,9 @@ func (bc *buildCmd) build(c *cobra.Command, dir string) (*built, error) {
 
 // compile loads the project's settings and definitions, then generates the
 // gateway's sources into target/gen and compiles them into
-// target/<project>. Bad input is reported before anything is written.
-func (bc *buildCmd) compile(ctx context.Context, p *project.Project) (*built, error) {
+// target/<project>, and with plan, the image. Bad input is reported before
+// anything is written.
+func (bc *buildCmd) compile(ctx context.Context, p *project.Project, plan *imagePlan) (*built, error) {
 	start := time.Now()
 	out := bc.s.out
 	if bc.quiet {
@@ -120,8 +140,19 @@ func (bc *buildCmd) compile(ctx context.Context, p *project.Project) (*built, er
 	if err != nil {
 		return nil, err
 	}
+	var img *imageResult
+	if plan != nil {
+		t0 := time.Now()
+		if img, err = writeImage(plan, p, g, res.Executable, bc.s.err); err != nil {
+			return nil, err
+		}
+		step("Writing image...", time.Since(t0), filepath.Base(img.archive))
+	}
 	total := time.Since(start)
 	fmt.Fprintf(out, "\nBUILD SUCCESSFUL\nTarget: %s (%.1f MB, %s)\n", res.Executable, float64(res.Size)/(1<<20), roundDur(total))
+	if img != nil {
+		fmt.Fprintf(out, "Image: %s (%s, %s, %s; CA bundle from %s)\nDockerfile: %s\n", img.archive, plan.spec.Ref, img.digest, roundSize(img.size), plan.caFrom, img.dockerfile)
+	}
 	return &built{exe: res.Executable, gateway: g}, nil
 }
 

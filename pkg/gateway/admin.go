@@ -5,14 +5,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/basic"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
-// adminServer is the read-only admin listener: GET /status and GET /health.
+// adminServer is the read-only admin listener: GET /status, GET /health,
+// and the dashboard, GET / and GET /traffic.
 // It sees little traffic, so it uses net/http.
 type adminServer struct {
 	srv *http.Server
@@ -62,10 +65,26 @@ type Status struct {
 	APIs           []APIStatus       `json:"apis"`
 	Connections    *ConnStatus       `json:"connections,omitempty"`
 	Discovery      *discovery.Status `json:"discovery,omitempty"`
+	// JWTIssuers are the trusted issuers and their keys' state.
+	JWTIssuers []jwt.IssuerStatus `json:"jwt_issuers,omitempty"`
+	// BasicAuth is the state of the htpasswd file.
+	BasicAuth *BasicAuthStatus `json:"basic_auth,omitempty"`
 	// AuthEtcd is the state of the API keys and revocations read from etcd.
 	AuthEtcd *etcdstore.Status `json:"auth_etcd,omitempty"`
 	// Throttling is the throttling counters' state.
 	Throttling *throttle.Status `json:"throttling,omitempty"`
+	// Endpoints is the health of every endpoint list's URLs and its
+	// circuit breaker.
+	Endpoints []proxy.EndpointStatus `json:"endpoints,omitempty"`
+}
+
+// BasicAuthStatus is the htpasswd file's state: how many times it was
+// loaded, its users, and why the last re-read failed (the users of the
+// last good load stay in force).
+type BasicAuthStatus struct {
+	Loads uint64 `json:"loads"`
+	Users int    `json:"users"`
+	Error string `json:"error,omitempty"`
 }
 
 // APIStatus describes one API compiled into the gateway.
@@ -84,10 +103,15 @@ type APIStatus struct {
 type adminState struct {
 	resolver *discovery.Resolver // nil without etcd
 	conns    *proxy.Conns        // nil without a public listener
+	// proxy reports endpoint health and per-API traffic; nil in tests
+	// of the admin listener alone.
+	proxy *proxy.Proxy
 	// stopped lists the listeners that stopped for good.
 	stopped func() []ListenerFailure
-	// authStore and limiter are nil when not in use.
+	// authStore, tokens, basic and limiter are nil when not in use.
 	authStore *etcdstore.Store
+	tokens    *jwt.Verifier
+	basic     *basic.Store
 	limiter   *throttle.Limiter
 }
 
@@ -103,6 +127,16 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 			d := st.resolver.Status()
 			s.Discovery = &d
 		}
+		if st.tokens != nil {
+			s.JWTIssuers = st.tokens.Status()
+		}
+		if st.basic != nil {
+			loads, users, err := st.basic.Status()
+			s.BasicAuth = &BasicAuthStatus{Loads: loads, Users: users}
+			if err != nil {
+				s.BasicAuth.Error = err.Error()
+			}
+		}
 		if st.authStore != nil {
 			a := st.authStore.Status()
 			s.AuthEtcd = &a
@@ -114,10 +148,10 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		if st.conns != nil {
 			s.Connections = &ConnStatus{Open: st.conns.Open(), Max: st.conns.Max(), ClosedOverMax: st.conns.Closed()}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(s) //nolint:errcheck // the client went away
+		if st.proxy != nil {
+			s.Endpoints = st.proxy.Endpoints()
+		}
+		writeJSON(w, s)
 	})
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -131,6 +165,8 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		b, _ := json.Marshal(h) // strings only: cannot fail
 		w.Write(b)              //nolint:errcheck // the client went away
 	})
+	// The dashboard (dashboard.go): GET / and GET /traffic.
+	newDashboard(base, g, st).register(mux)
 	return &adminServer{srv: &http.Server{Handler: mux,
 		ReadHeaderTimeout: to.readHeader, ReadTimeout: to.read, WriteTimeout: to.write, IdleTimeout: to.idle}}
 }

@@ -26,11 +26,14 @@ import (
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/basic"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
+	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 	"github.com/valyala/fasthttp"
 )
@@ -163,6 +166,9 @@ type Server struct {
 	// authStore holds the API keys and revocations read from etcd; nil
 	// without etcd or protected APIs.
 	authStore *etcdstore.Store
+	// tokens and basic are the JWT and basic-auth verifiers; nil when not configured.
+	tokens *jwt.Verifier
+	basic  *basic.Store
 	// limiter counts throttled requests; nil when the gateway has no policies.
 	limiter *throttle.Limiter
 	served  sync.WaitGroup
@@ -245,6 +251,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	popts := cfg.Proxy
 	popts.Logger = log
 	popts.Auth = verifiers
+	popts.Traffic = traffic.New(len(g.APIs))
 	if popts.Throttle, popts.Policies, err = limiter(g, cfg.Throttling, log); err != nil {
 		return gw, err
 	}
@@ -300,7 +307,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	}
 	if adminLn != nil {
 		gw.AdminAddr = adminLn.Addr()
-		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter}, sm.admin)
+		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, proxy: gw.proxy, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter, tokens: gw.tokens, basic: gw.basic}, sm.admin)
 		gw.served.Add(1)
 		go func() {
 			defer gw.served.Done()

@@ -163,7 +163,7 @@ func (gw *Server) verifiers(ctx context.Context, g *spec.Gateway, cfg Config) (*
 		if err != nil {
 			return nil, err
 		}
-		v.Tokens = tv
+		v.Tokens, gw.tokens = tv, tv
 	}
 	if s.BasicAuthFile != "" {
 		bs, err := basic.New(s.BasicAuthFile, basic.Options{Logger: gw.log.With("component", "basic-auth")})
@@ -171,7 +171,7 @@ func (gw *Server) verifiers(ctx context.Context, g *spec.Gateway, cfg Config) (*
 			return nil, err
 		}
 		go bs.Run(ctx)
-		v.Basic = bs
+		v.Basic, gw.basic = bs, bs
 	}
 	if gw.resolver != nil {
 		es, err := etcdstore.New(gw.resolver, etcdstore.Options{APIKeyPrefix: s.APIKeyPrefix, RevokedPrefix: s.RevokedPrefix,

@@ -125,6 +125,7 @@ type key struct {
 	modRev    int64     // ModRevision of the value in use; 0 for the default
 	rev       int64     // revision up to which this key's state is known
 	rejected  *Rejected // last unusable value
+	history   history   // the last changes of cur
 }
 
 // New validates opts and prepares a Resolver for the keys in defaults,
@@ -349,6 +350,8 @@ type KeyStatus struct {
 	ModRevision int64 `json:"mod_revision,omitempty"`
 	// Rejected is the last unusable value found in etcd, if any.
 	Rejected *Rejected `json:"rejected,omitempty"`
+	// History is the last HistorySize changes of URL, newest first.
+	History []Change `json:"history"`
 }
 
 // Rejected is an etcd value that was not an absolute http(s) URL.
@@ -371,6 +374,7 @@ func (r *Resolver) Status() Status {
 			rej := *k.rejected
 			ks.Rejected = &rej
 		}
+		ks.History = k.history.newestFirst()
 		s.Keys[i] = ks
 	}
 	return s

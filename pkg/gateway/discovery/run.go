@@ -386,6 +386,7 @@ func (r *Resolver) apply(k *key, t *endpoint.Target, source string, modRev int64
 	old := k.cur
 	k.cur, k.source, k.isDefault, k.changedAt = t, source, isDefault, time.Now()
 	k.b.Store(t)
+	k.history.add(Change{At: k.changedAt, Old: old.Raw, New: t.Raw, Source: source, Default: isDefault, ModRevision: modRev})
 	r.log.Info("etcd endpoint changed", "key", k.name, "old", old.Raw, "new", t.Raw, "default", isDefault, "source", source)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 )
 
 // Options tune the proxy. Zero values take the documented defaults.
@@ -52,7 +53,10 @@ type Options struct {
 	// MaxValidatedBodyBytes bounds the bodies read whole to validate them,
 	// on resources with request or response validation on.
 	MaxValidatedBodyBytes int
-	Logger                *slog.Logger
+	// Traffic counts each API's requests for the admin dashboard, by the
+	// API's index in spec.Gateway.APIs; nil counts nothing.
+	Traffic *traffic.Registry
+	Logger  *slog.Logger
 	// clock replaces the package's clock for the warning rate limit (tests).
 	clock func() int64
 }

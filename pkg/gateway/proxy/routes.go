@@ -7,6 +7,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
+	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
 	"github.com/micro-gw/micro-gw/pkg/gateway/validate"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
@@ -40,6 +41,9 @@ type route struct {
 	// plan is the route's throttling (package throttle); nil when no tier
 	// can limit it.
 	plan *throttle.Plan
+	// traffic counts the API's requests for the admin dashboard; nil
+	// counts nothing.
+	traffic *traffic.Meter
 	// validator checks requests and responses against the definition
 	// (package validate); nil when validation is off for the route.
 	validator *validate.Validator
@@ -83,7 +87,7 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)
 			}
 			rt := &route{base: base, production: prod, cors: c, transports: transportsOf(api.Transports),
-				guard: auth.Compile(res.EffectiveSecurity(), api, opts.Auth), api: api.Title, version: api.Version,
+				guard: auth.Compile(res.EffectiveSecurity(), api, opts.Auth), api: api.Title, version: api.Version, traffic: opts.Traffic.API(i),
 				validator: validators[j]}
 			if rt.plan, err = plan(opts, api, res); err != nil {
 				return nil, fmt.Errorf("api %q (%s), %s %s: %w", api.Title, api.File, res.Method, res.Path, err)

@@ -99,6 +99,7 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 	if rt == nil {
 		return ""
 	}
+	defer rt.traffic.Done(ctx)
 	// Guards, in the order they run, answer a request that may not pass
 	// with their fault through answerFault, which adds the API's CORS
 	// headers: authentication (which chooses production or sandbox),

@@ -335,3 +335,24 @@ func indexFrom(s []byte, lit string, from int) int {
 	}
 	return -1
 }
+
+// Each calls fn with every route's method and value, for reports about the
+// table (the admin listener's); the order is unspecified.
+func (r *Router[T]) Each(fn func(method string, value T)) {
+	r.root.each(fn)
+}
+
+func (n *node[T]) each(fn func(string, T)) {
+	for _, m := range n.methods {
+		fn(m.name, m.value)
+	}
+	for _, c := range n.static {
+		c.each(fn)
+	}
+	for _, p := range n.patterns {
+		p.each(fn)
+	}
+	if n.param != nil {
+		n.param.each(fn)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,10 @@ type Options struct {
 	CacheSize int
 	// Logger receives reload and warning logs; nil uses slog.Default().
 	Logger *slog.Logger
+	// Concurrency bounds the bcrypt compares running at once, so that a
+	// flood of wrong passwords (each tens of milliseconds of CPU) leaves
+	// cores to the other routes; 0 means half of GOMAXPROCS, at least 1.
+	Concurrency int
 }
 
 // Store is the users of one htpasswd file, reloaded when it changes
@@ -46,6 +51,10 @@ type Store struct {
 	// compare is bcrypt.CompareHashAndPassword; tests wrap it to see which
 	// hashes a check compares against.
 	compare func(hash, password []byte) error
+	// slots bounds the compares running at once (Options.Concurrency);
+	// waiting counts the checks waiting for one.
+	slots   chan struct{}
+	waiting atomic.Int64
 
 	mu      sync.Mutex
 	stamp   fileStamp
@@ -77,7 +86,11 @@ func New(path string, opts Options) (*Store, error) {
 	if opts.CacheSize == 0 {
 		opts.CacheSize = DefaultCacheSize
 	}
-	s := &Store{path: path, opts: opts, log: opts.Logger, changed: make(chan struct{}), compare: bcrypt.CompareHashAndPassword}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	s := &Store{path: path, opts: opts, log: opts.Logger, changed: make(chan struct{}), compare: bcrypt.CompareHashAndPassword,
+		slots: make(chan struct{}, opts.Concurrency)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -146,7 +159,7 @@ func (s *Store) CheckBasic(user, password []byte) (*auth.Principal, bool) {
 			return e.principal, true
 		}
 	default:
-		if s.compare(e.bcrypt, password) == nil {
+		if s.bcrypt(e.bcrypt, password) == nil {
 			if t.cache != nil {
 				t.cache.put(&key, e.principal)
 			}
@@ -154,8 +167,17 @@ func (s *Store) CheckBasic(user, password []byte) (*auth.Principal, bool) {
 		}
 		return nil, false
 	}
-	s.compare(t.dummy, password) //nolint:errcheck // spends the time a known user would
+	s.bcrypt(t.dummy, password) //nolint:errcheck // spends the time a known user would
 	return nil, false
+}
+
+// bcrypt compares password with hash, waiting for one of the slots.
+func (s *Store) bcrypt(hash, password []byte) error {
+	s.waiting.Add(1)
+	s.slots <- struct{}{}
+	s.waiting.Add(-1)
+	defer func() { <-s.slots }()
+	return s.compare(hash, password)
 }
 
 // Changed returns a channel closed when Run next looks at a changed file,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -382,5 +383,53 @@ func BenchmarkCheckBasicUncached(b *testing.B) {
 		if _, ok := s.CheckBasic(user, pass); !ok {
 			b.Fatal("refused")
 		}
+	}
+}
+
+// TestWrongPasswordFloodLeavesCoresFree protects the gateway's other
+// routes from a flood of wrong basic-auth passwords: each costs a bcrypt
+// compare (tens of milliseconds of CPU), so at most Options.Concurrency of
+// them run at once and the others wait their turn.
+func TestWrongPasswordFloodLeavesCoresFree(t *testing.T) {
+	s, _, _ := newStore(t, "alice:"+hashOf(t, "a", "$2y$")+"\n", Options{Concurrency: 2, CacheSize: -1})
+	var mu sync.Mutex
+	running, most := 0, 0
+	release := make(chan struct{})
+
+	s.compare = func(hash, password []byte) error {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return bcrypt.ErrMismatchedHashAndPassword
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); check(s, "alice", "wrong") }()
+	}
+	// Every check is either comparing or waiting for a slot before the
+	// compares are released.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := running
+		mu.Unlock()
+		if int64(n)+s.waiting.Load() == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d comparing and %d waiting, want 8 in all", n, s.waiting.Load())
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if most > 2 {
+		t.Errorf("%d bcrypt compares ran at once, want at most 2", most)
 	}
 }

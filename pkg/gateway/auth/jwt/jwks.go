@@ -88,6 +88,7 @@ type jwksSource struct {
 	pending   chan struct{} // closed when the requested fetch ends
 	inflight  chan struct{} // closed when the running fetch ends
 	lastErr   string
+	lastGood  time.Time // injected clock: when the last good key set arrived
 	lastLog   time.Time // of the last "no keys yet" line
 }
 
@@ -145,7 +146,7 @@ func (s *jwksSource) fetch(ctx context.Context) bool {
 	if err != nil {
 		s.lastErr = err.Error()
 	} else {
-		s.lastErr = ""
+		s.lastErr, s.lastGood = "", s.now()
 	}
 	s.mu.Unlock()
 	close(done)

@@ -480,3 +480,24 @@ func mustEC(t *testing.T, curve string) *ecdsa.PrivateKey {
 	}
 	return k
 }
+
+// TestStatusShowsWhetherKeysAreLoaded protects what /status tells an
+// operator about each issuer: no key set while the JWKS server is down
+// (with the error), then the keys held and when they were fetched.
+func TestStatusShowsWhetherKeysAreLoaded(t *testing.T) {
+	genKeys(t)
+	srv := newJWKSServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
+	srv.down.Store(true)
+	h := newHarness(t, Options{Issuers: []Issuer{{Issuer: testIssuer, JWKSURL: srv.URL, ValidateSubscription: true}}})
+	st := h.v.Status()
+	if len(st) != 1 || st[0].Issuer != testIssuer || st[0].JWKSLoaded || st[0].JWKSError == "" || !st[0].ValidateSubscription {
+		t.Fatalf("status with the JWKS server down = %+v", st)
+	}
+	srv.down.Store(false)
+	h.clock.Advance(10 * time.Second)
+	h.accept(t, sign(t, jwtlib.SigningMethodRS256, rsaA, "rsa-a", claims()))
+	st = h.v.Status()
+	if !st[0].JWKSLoaded || st[0].JWKSKeys != 1 || st[0].JWKSError != "" || st[0].JWKSFetched.IsZero() || st[0].JWKSURL != srv.URL {
+		t.Fatalf("status after a fetch = %+v", st)
+	}
+}
