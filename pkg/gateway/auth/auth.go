@@ -115,6 +115,8 @@ type APIKeyStore interface {
 }
 
 // BasicStore checks a user name and password (in constant time per entry).
+// user and password are only read during the call: the guard reuses their
+// memory.
 type BasicStore interface {
 	CheckBasic(user, password []byte) (p *Principal, ok bool)
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 
@@ -255,7 +256,8 @@ func (g *Guard) basic(ctx *fasthttp.RequestCtx) attempt {
 	if !hasScheme(v, basicPrefix) {
 		return attempt{f: fault.InvalidScheme, rank: rankScheme}
 	}
-	var buf [256]byte
+	buf := basicBufs.Get().(*[256]byte)
+	defer putBasicBuf(buf)
 	user, pass, ok := ParseBasic(v, buf[:0])
 	if !ok {
 		return attempt{f: fault.BasicMalformed, rank: rankInvalid}
@@ -268,6 +270,17 @@ func (g *Guard) basic(ctx *fasthttp.RequestCtx) attempt {
 		return attempt{f: fault.BasicInvalid, rank: rankInvalid}
 	}
 	return attempt{p: p}
+}
+
+// basicBufs are the buffers basic credentials are decoded into. A buffer
+// on the stack would escape through the BasicStore interface call and cost
+// an allocation per request.
+var basicBufs = sync.Pool{New: func() any { return new([256]byte) }}
+
+// putBasicBuf clears a decoded password from buf and returns it to the pool.
+func putBasicBuf(buf *[256]byte) {
+	clear(buf[:])
+	basicBufs.Put(buf)
 }
 
 // apiKey reads the key from its header or query parameter: a JWT (two

@@ -206,8 +206,10 @@ func (c *Conns) release() {
 // reject closes a connection past the bound at once and logs, at most once
 // per dropLogInterval, how many were closed since the last line.
 func (c *Conns) reject(conn net.Conn) {
-	conn.Close() //nolint:errcheck // nothing was sent on it
+	// Counted before the close: a client that sees the connection end
+	// must find it counted in /status.
 	c.closed.Add(1)
+	conn.Close() //nolint:errcheck // nothing was sent on it
 	c.unlogged.Add(1)
 	now := c.now().UnixNano()
 	last := c.lastLog.Load()

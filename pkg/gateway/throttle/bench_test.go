@@ -4,6 +4,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/micro-gw/micro-gw/internal/redistest"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 	"github.com/valyala/fasthttp"
 )
@@ -44,8 +45,8 @@ func BenchmarkPlanCheck(b *testing.B) {
 // BenchmarkAllowRedisBatched: one key counted in a real redis-server with
 // a limit far above the load; reports the round trips per 1000 admitted.
 func BenchmarkAllowRedisBatched(b *testing.B) {
-	rs := startRedis(b)
-	l, err := New(Config{Redis: &RedisConfig{URL: rs.url()}})
+	rs := redistest.Start(b)
+	l, err := New(Config{Redis: &RedisConfig{URL: rs.URL()}})
 	if err != nil {
 		b.Fatal(err)
 	}

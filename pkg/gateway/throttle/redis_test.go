@@ -4,72 +4,15 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/micro-gw/micro-gw/internal/redistest"
 )
-
-// redisServer is a real redis-server on a unix socket of the test's own.
-type redisServer struct {
-	sock string
-	cmd  *exec.Cmd
-}
-
-// startRedis starts Debian's redis-server without persistence on a unix
-// socket in a fresh directory (short, for the socket path limit), and
-// waits until it answers PING.
-func startRedis(t testing.TB) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("MICROGW_REQUIRE_REDIS") != "" {
-			t.Fatal("redis-server is not installed and MICROGW_REQUIRE_REDIS is set: apt-get install -y redis-server")
-		}
-		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
-	}
-	dir, err := os.MkdirTemp("", "rd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &redisServer{sock: filepath.Join(dir, "r.sock")}
-	s.start(t)
-	return s
-}
-
-func (s *redisServer) url() string { return "unix://" + s.sock }
-
-func (s *redisServer) start(t testing.TB) {
-	t.Helper()
-	s.cmd = exec.Command("redis-server", "--port", "0", "--unixsocket", s.sock, "--unixsocketperm", "700",
-		"--save", "", "--appendonly", "no", "--dir", filepath.Dir(s.sock))
-	var out bytes.Buffer
-	s.cmd.Stdout, s.cmd.Stderr = &out, &out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cmd := s.cmd
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Network: "unix", Addr: s.sock, DisableIdentity: true})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not answer on %s within 10 s:\n%s", s.sock, out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (s *redisServer) stop() {
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
-}
 
 // logCount counts slog records whose message contains a word.
 type logCount struct {
@@ -112,12 +55,12 @@ func newGateway(t *testing.T, url string, c *clock, replicas int, logs *logCount
 // of Limit plus the rate over the time), within 5% below and never more
 // than batch × 3 above, which is the documented overshoot bound.
 func TestThreeGatewaysShareOneLimit(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	const gateways = 3
 	r := mustRate(t, "500PerSec", 500, 1, "sec")
 	var ls [gateways]*Limiter
 	for i := range ls {
-		ls[i] = newGateway(t, rs.url(), nil, gateways, nil)
+		ls[i] = newGateway(t, rs.URL(), nil, gateways, nil)
 	}
 	batch := ls[0].redis.batchFor(r)
 	var admitted [gateways]int64
@@ -174,11 +117,11 @@ func TestThreeGatewaysShareOneLimit(t *testing.T) {
 // not there at start serves with limit ÷ replicas, logs the switch once,
 // shows it in Status, and counts in Redis once Redis answers.
 func TestRedisDownAtStartCountsLocallyThenShares(t *testing.T) {
-	rs := startRedis(t)
-	rs.stop()
+	rs := redistest.Start(t)
+	rs.Stop()
 	c := &clock{}
 	logs := &logCount{}
-	l := newGateway(t, rs.url(), c, 2, logs)
+	l := newGateway(t, rs.URL(), c, 2, logs)
 	r := mustRate(t, "10PerMin", 10, 1, "min")
 	if n := admit(l, r, 10); n != 5 {
 		t.Fatalf("Redis down, 2 replicas, 10/min: admitted %d of 10, want 5", n)
@@ -191,7 +134,7 @@ func TestRedisDownAtStartCountsLocallyThenShares(t *testing.T) {
 	if n := logs.count("does not answer"); n != 1 {
 		t.Fatalf("the switch to local counting was logged %d times, want once:\n%s", n, logs.buf.String())
 	}
-	rs.start(t)
+	rs.Restart(t)
 	waitShared(t, l, c, r)
 	if n := logs.count("answers again"); n != 1 {
 		t.Fatalf("the return to shared counting was logged %d times, want once", n)
@@ -206,10 +149,10 @@ func TestRedisDownAtStartCountsLocallyThenShares(t *testing.T) {
 // gateway counts in it: no request fails, the gateway counts locally with
 // its share, and it counts in Redis again once Redis is restarted.
 func TestRedisKilledMidRunFallsBackAndRecovers(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	c := &clock{}
 	logs := &logCount{}
-	l := newGateway(t, rs.url(), c, 3, logs)
+	l := newGateway(t, rs.URL(), c, 3, logs)
 	r := mustRate(t, "300PerMin", 300, 1, "min") // batch 3; 100/min alone
 	if n := admit(l, r, 30); n != 30 {
 		t.Fatalf("with Redis up: admitted %d of 30", n)
@@ -217,7 +160,7 @@ func TestRedisKilledMidRunFallsBackAndRecovers(t *testing.T) {
 	if m := l.Status().Mode; m != "redis" {
 		t.Fatalf("mode %q, want redis", m)
 	}
-	rs.stop()
+	rs.Stop()
 	// Up to batch-1 tokens left from Redis, then the local share of 100.
 	if n := admit(l, r, 200); n < 100 || n > 102 {
 		t.Fatalf("Redis killed: admitted %d of 200, want 100 (the local share) plus at most 2 tokens held", n)
@@ -225,7 +168,7 @@ func TestRedisKilledMidRunFallsBackAndRecovers(t *testing.T) {
 	if m := l.Status().Mode; m != "redis-unreachable" {
 		t.Fatalf("mode %q, want redis-unreachable", m)
 	}
-	rs.start(t)
+	rs.Restart(t)
 	waitShared(t, l, c, r)
 	if n := logs.count("does not answer"); n != 1 {
 		t.Fatalf("logged the switch %d times, want once", n)
@@ -236,13 +179,13 @@ func TestRedisKilledMidRunFallsBackAndRecovers(t *testing.T) {
 // longer than the refill's bound: the request waits at most about that
 // bound, then is decided locally.
 func TestSlowRedisFallsBackWithinWait(t *testing.T) {
-	rs := startRedis(t)
-	l := newGateway(t, rs.url(), nil, 1, nil)
+	rs := redistest.Start(t)
+	l := newGateway(t, rs.URL(), nil, 1, nil)
 	r := mustRate(t, "1PerSec", 1, 1, "sec") // batch 1: every request asks Redis
 	if d := l.AllowString("slow", r); !d.Allowed {
 		t.Fatal("first request refused")
 	}
-	admin := redis.NewClient(&redis.Options{Network: "unix", Addr: rs.sock, DisableIdentity: true})
+	admin := redis.NewClient(&redis.Options{Network: "unix", Addr: rs.Sock, DisableIdentity: true})
 	defer admin.Close()
 	if err := admin.Do(context.Background(), "CLIENT", "PAUSE", "3000", "ALL").Err(); err != nil {
 		t.Fatal(err)
