@@ -185,7 +185,7 @@ func TestCompiledGatewayEnforcesDeclaredSecurity(t *testing.T) {
 		{"GET", "/shop/orders", "Authorization", basic, 401, 900917},
 		{"GET", "/shop/keyed", "X-API-Key", none, 200, 0},
 		{"GET", "/shop/keyed", "Authorization", "Bearer " + read, 401, 900902},
-		{"GET", "/shop/keyed", "X-API-Key", "not-a-key", 401, 900900}, // no etcd: opaque keys cannot be checked
+		{"GET", "/shop/keyed", "X-API-Key", "not-a-key", 401, 900901}, // no etcd: no opaque key is valid here
 		{"GET", "/shop/admin", "Authorization", basic, 200, 0},
 		{"GET", "/shop/admin", "Authorization", wrongBasic, 401, 900911},
 		{"GET", "/shop/admin", "Authorization", "Bearer " + write, 401, 900917},

@@ -15,7 +15,7 @@ import (
 )
 
 // adminServer is the read-only admin listener: GET /status, GET /health,
-// and the dashboard, GET / and GET /traffic.
+// the dashboard (GET / and GET /traffic) and, with metrics on, GET /metrics.
 // It sees little traffic, so it uses net/http.
 type adminServer struct {
 	srv *http.Server
@@ -113,6 +113,8 @@ type adminState struct {
 	tokens    *jwt.Verifier
 	basic     *basic.Store
 	limiter   *throttle.Limiter
+	// metrics serves GET /metrics; nil with metrics off (404).
+	metrics http.Handler
 }
 
 func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts) *adminServer {
@@ -165,6 +167,9 @@ func newAdminServer(p Program, g *spec.Gateway, st adminState, to adminTimeouts)
 		b, _ := json.Marshal(h) // strings only: cannot fail
 		w.Write(b)              //nolint:errcheck // the client went away
 	})
+	if st.metrics != nil {
+		mux.Handle("GET /metrics", st.metrics)
+	}
 	// The dashboard (dashboard.go): GET / and GET /traffic.
 	newDashboard(base, g, st).register(mux)
 	return &adminServer{srv: &http.Server{Handler: mux,

@@ -41,6 +41,9 @@ type Config struct {
 	Discovery           discovery.Options
 	Security            SecurityConfig
 	Throttling          ThrottleConfig
+	// Metrics serves GET /metrics on the admin listener and records
+	// request, backend and discovery metrics (--metrics).
+	Metrics bool
 	// Version asks for the version report instead of serving.
 	Version bool
 }
@@ -61,7 +64,7 @@ func (v flagValues) config() (Config, error) {
 		ShutdownTimeout: v.duration("shutdown-timeout"),
 		MaxConnections:  v.int("max-connections"),
 		LogFormat:       v.string("log-format"), LogLevel: v.string("log-level"),
-		Version: v.bool("version"),
+		Version: v.bool("version"), Metrics: v.bool("metrics"),
 		Proxy: proxy.Options{
 			Timeout: v.duration("backend-timeout"), MaxHeaderBytes: v.int("max-header-bytes"), MaxConnsPerHost: v.int("max-conns-per-host"),
 			BackendIdleTimeout: v.duration("backend-idle-timeout"), ClientIdleTimeout: v.duration("client-idle-timeout"),
@@ -78,7 +81,7 @@ func (v flagValues) config() (Config, error) {
 			BasicAuthFile: v.string("basic-auth-file"), APIKeyPrefix: v.string("apikey-prefix"), RevokedPrefix: v.string("revoked-prefix"),
 		},
 		Throttling: ThrottleConfig{RedisURL: v.string("throttle-redis-url"), RedisPasswordFile: v.string("throttle-redis-password-file"),
-			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas")},
+			Batch: v.int("throttle-batch"), Replicas: v.int("throttle-replicas"), RedisWait: v.duration("throttle-redis-wait")},
 		Discovery: discovery.Options{
 			Timer:    time.Duration(v.int("etcdtimer")) * time.Millisecond,
 			Username: v.string("etcdusername"), Password: v.string("etcdpassword"),

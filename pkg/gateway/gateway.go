@@ -31,6 +31,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
 	"github.com/micro-gw/micro-gw/pkg/gateway/discovery"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/proxy"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
@@ -160,6 +161,8 @@ type Server struct {
 	admin    *adminServer
 	proxy    *proxy.Proxy
 	resolver *discovery.Resolver
+	// metrics is nil with --metrics=false.
+	metrics  *metrics.Metrics
 	stopDisc context.CancelFunc
 	// stopAuth ends JWKS fetching and the htpasswd re-read.
 	stopAuth context.CancelFunc
@@ -206,6 +209,10 @@ func Start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 
 func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slog.Logger, sm seams) (gw *Server, err error) {
 	gw = &Server{log: log}
+	// Metrics off leaves gw.metrics nil: every recording is then a nil check.
+	if cfg.Metrics {
+		gw.metrics = metrics.New()
+	}
 	defer func() {
 		if err != nil {
 			gw.closeAll()
@@ -225,9 +232,11 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	if len(defaults) > 0 || (secured && len(cfg.Discovery.Endpoints) > 0) {
 		dopts := cfg.Discovery
 		dopts.Logger = log.With("component", "discovery")
+		dopts.Observer = gw.metrics.DiscoveryObserver()
 		if gw.resolver, err = discovery.New(dopts, defaults); err != nil {
 			return gw, fmt.Errorf("etcd discovery: %w", err)
 		}
+		gw.metrics.ObserveDiscovery(gw.resolver.Status)
 	} else if len(cfg.Discovery.Endpoints) > 0 {
 		log.Info("no endpoint uses etcd(key, default) and every API is served open; --etcdurl is not used")
 	}
@@ -251,6 +260,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	popts := cfg.Proxy
 	popts.Logger = log
 	popts.Auth = verifiers
+	popts.Metrics = gw.metrics
 	popts.Traffic = traffic.New(len(g.APIs))
 	if popts.Throttle, popts.Policies, err = limiter(g, cfg.Throttling, log); err != nil {
 		return gw, err
@@ -260,6 +270,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	if err != nil {
 		return gw, err
 	}
+	gw.metrics.ObserveProxy(gw.proxy)
 	gw.server = gw.proxy.NewServer()
 	gw.countInFlight()
 
@@ -307,7 +318,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	}
 	if adminLn != nil {
 		gw.AdminAddr = adminLn.Addr()
-		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, proxy: gw.proxy, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter, tokens: gw.tokens, basic: gw.basic}, sm.admin)
+		gw.admin = newAdminServer(p, g, adminState{resolver: gw.resolver, conns: gw.conns, proxy: gw.proxy, stopped: gw.stoppedListeners, authStore: gw.authStore, limiter: gw.limiter, tokens: gw.tokens, basic: gw.basic, metrics: gw.metrics.Handler()}, sm.admin)
 		gw.served.Add(1)
 		go func() {
 			defer gw.served.Done()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -16,6 +17,8 @@ type ThrottleConfig struct {
 	RedisURL, RedisPasswordFile string
 	// Batch is the tokens taken from Redis at once; 0 picks 1% of the limit.
 	Batch int
+	// RedisWait bounds a request's wait for a batch from Redis.
+	RedisWait time.Duration
 	// Replicas is the number of gateways sharing the limits, each counting
 	// its share while Redis is unreachable.
 	Replicas int
@@ -25,6 +28,9 @@ type ThrottleConfig struct {
 func checkThrottling(t ThrottleConfig) error {
 	if t.Batch < 0 {
 		return fmt.Errorf("--throttle-batch=%d: must not be negative (0 picks 1%% of each limit)", t.Batch)
+	}
+	if t.RedisWait <= 0 {
+		return fmt.Errorf("--throttle-redis-wait=%s: give a positive duration, such as 250ms", t.RedisWait)
 	}
 	if t.Replicas < 1 {
 		return fmt.Errorf("--throttle-replicas=%d: give the number of gateways sharing the limits, at least 1", t.Replicas)
@@ -47,7 +53,7 @@ func limiter(g *spec.Gateway, t ThrottleConfig, log *slog.Logger) (*throttle.Lim
 	}
 	cfg := throttle.Config{Replicas: t.Replicas, Logger: log.With("component", "throttle")}
 	if t.RedisURL != "" {
-		cfg.Redis = &throttle.RedisConfig{URL: t.RedisURL, PasswordFile: t.RedisPasswordFile, Batch: int64(t.Batch)}
+		cfg.Redis = &throttle.RedisConfig{URL: t.RedisURL, PasswordFile: t.RedisPasswordFile, Batch: int64(t.Batch), Wait: t.RedisWait}
 	}
 	l, err := throttle.New(cfg)
 	if err != nil {

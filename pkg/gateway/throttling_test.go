@@ -102,7 +102,8 @@ func startReplicas(t *testing.T, n int, backend, url string) ([]*Server, []*logB
 	var gws []*Server
 	var logs []*logBuffer
 	for range n {
-		cfg := testConfig(t, "--throttle-redis-url="+url, fmt.Sprintf("--throttle-replicas=%d", n))
+		// A loaded test machine must not make a refill miss its bound.
+		cfg := testConfig(t, "--throttle-redis-url="+url, fmt.Sprintf("--throttle-replicas=%d", n), "--throttle-redis-wait=5s")
 		cfg.HTTPSAddr = ""
 		gw, lb := startTest(t, throttledRoutes(backend), cfg)
 		gws, logs = append(gws, gw), append(logs, lb)

@@ -33,8 +33,13 @@ type Verifiers struct {
 // Guard decides who may call one resource. Compile it once per route;
 // Check runs per request.
 type Guard struct {
-	open     bool
-	optional bool
+	// open lets every request through: no credential and no client
+	// certificate is required.
+	open bool
+	// noCredentials says the resource asks for no credential
+	// (x-wso2-disable-security); mandatory mutual TLS still applies.
+	noCredentials bool
+	optional      bool
 	// mutual is spec.MutualSSLMandatory or spec.MutualSSLOptional, or "".
 	mutual     string
 	authHeader string
@@ -47,6 +52,8 @@ type Guard struct {
 }
 
 type requirement struct {
+	// loc is where the credential is read (location).
+	loc    string
 	kind   string
 	in     string
 	name   string
@@ -59,7 +66,7 @@ func Compile(sec *spec.Security, api *spec.API, v *Verifiers) *Guard {
 	if v == nil {
 		v = &Verifiers{}
 	}
-	g := &Guard{open: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
+	g := &Guard{open: sec.Disabled && sec.MutualSSL != spec.MutualSSLMandatory, noCredentials: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
 		api: api.Title, apiVersion: api.Version, v: v}
 	if g.authHeader == "" {
 		g.authHeader = spec.DefaultAuthHeader
@@ -68,7 +75,9 @@ func Compile(sec *spec.Security, api *spec.API, v *Verifiers) *Guard {
 	for _, alt := range sec.Alternatives {
 		reqs := make([]requirement, 0, len(alt))
 		for _, r := range alt {
-			reqs = append(reqs, requirement{kind: r.Kind, in: r.In, name: r.Name, scopes: r.Scopes})
+			req := requirement{kind: r.Kind, in: r.In, name: r.Name, scopes: r.Scopes}
+			req.loc = location(req, g.authHeader)
+			reqs = append(reqs, req)
 			switch r.Kind {
 			case spec.KindOAuth2:
 				schemes = appendOnce(schemes, `Bearer realm="micro-gw"`)
@@ -109,18 +118,14 @@ func (g *Guard) Check(ctx *fasthttp.RequestCtx) (*Principal, *fault.Fault) {
 			return nil, fault.ClientCertRequired
 		}
 	}
+	if g.noCredentials {
+		return nil, nil
+	}
 	var best attempt
 	for i := range g.alts {
 		a := g.tryAlternative(ctx, g.alts[i])
 		if a.f == nil {
-			if a.p != nil {
-				if f := g.authorize(a.p); f != nil {
-					return nil, f
-				}
-			}
-			if !g.v.KeepCredentials {
-				g.strip(ctx, g.alts[i])
-			}
+			g.strip(ctx, i)
 			return a.p, nil
 		}
 		if a.rank > best.rank || best.f == nil {
@@ -172,8 +177,11 @@ type attempt struct {
 	rank int
 }
 
-// tryAlternative checks every requirement of one alternative (AND). The
-// principal is the first requirement's.
+// tryAlternative checks every requirement of one alternative (AND), and
+// who each credential's principal is (revocation, subscription, the key's
+// APIs): every credential of the alternative must pass, not only the
+// first. The principal returned is the first requirement's; credentials
+// of different key types (PRODUCTION and SANDBOX) are refused together.
 func (g *Guard) tryAlternative(ctx *fasthttp.RequestCtx, reqs []requirement) attempt {
 	var first *Principal
 	for i := range reqs {
@@ -181,8 +189,21 @@ func (g *Guard) tryAlternative(ctx *fasthttp.RequestCtx, reqs []requirement) att
 		if a.f != nil {
 			return a
 		}
-		if first == nil {
+		if a.p == nil {
+			continue
+		}
+		if f := g.authorize(a.p); f != nil {
+			rank := rankInvalid
+			if f.Status == fasthttp.StatusForbidden {
+				rank = rankForbidden
+			}
+			return attempt{f: f, rank: rank}
+		}
+		switch {
+		case first == nil:
 			first = a.p
+		case first.KeyType != a.p.KeyType:
+			return attempt{f: fault.InvalidCredentials, rank: rankInvalid}
 		}
 	}
 	return attempt{p: first}
@@ -300,7 +321,8 @@ func (g *Guard) apiKey(ctx *fasthttp.RequestCtx, r *requirement) attempt {
 		return g.token(key)
 	}
 	if g.v.APIKeys == nil {
-		return attempt{f: fault.AuthUnavailable, rank: rankUnavailable}
+		// No key store (no etcd): an opaque key cannot be valid here.
+		return attempt{f: fault.InvalidCredentials, rank: rankInvalid}
 	}
 	p, ok := g.v.APIKeys.LookupKey(key)
 	if !ok {
@@ -309,23 +331,70 @@ func (g *Guard) apiKey(ctx *fasthttp.RequestCtx, r *requirement) attempt {
 	return attempt{p: p}
 }
 
-// strip removes the credentials of the alternative that passed.
-func (g *Guard) strip(ctx *fasthttp.RequestCtx, reqs []requirement) {
-	for _, r := range reqs {
-		switch {
-		case r.kind == spec.KindOAuth2:
-			ctx.Request.Header.Del(g.authHeader)
-		case r.kind == spec.KindBasic:
-			ctx.Request.Header.Del(fasthttp.HeaderAuthorization)
-		case r.in == spec.InQuery:
-			args := ctx.QueryArgs()
-			args.Del(r.name)
-			var buf [512]byte
-			ctx.Request.URI().SetQueryStringBytes(args.AppendBytes(buf[:0]))
-		default:
-			ctx.Request.Header.Del(r.name)
+// methodOverrides are the headers some backends read to act as another
+// method than the request's: a GET allowed by a read scope must not reach
+// them as a DELETE.
+var methodOverrides = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
+
+// strip removes, from a request that passed with alternative passed, every
+// credential location any alternative of the resource names: a credential
+// the gateway did not verify (a forged token beside a valid API key) never
+// reaches the backend. With KeepCredentials, the verified alternative's
+// own stay. It also removes the method-override headers.
+func (g *Guard) strip(ctx *fasthttp.RequestCtx, passed int) {
+	h := &ctx.Request.Header
+	for _, m := range methodOverrides {
+		h.Del(m)
+	}
+	queryChanged := false
+	for _, alt := range g.alts {
+		for _, r := range alt {
+			if g.v.KeepCredentials && g.usedBy(passed, r) {
+				continue
+			}
+			switch {
+			case r.kind == spec.KindOAuth2:
+				h.Del(g.authHeader)
+			case r.kind == spec.KindBasic:
+				h.Del(fasthttp.HeaderAuthorization)
+			case r.in == spec.InQuery:
+				if ctx.QueryArgs().Has(r.name) {
+					ctx.QueryArgs().Del(r.name)
+					queryChanged = true
+				}
+			default:
+				h.Del(r.name)
+			}
 		}
 	}
+	if queryChanged {
+		var buf [512]byte
+		ctx.Request.URI().SetQueryStringBytes(ctx.QueryArgs().AppendBytes(buf[:0]))
+	}
+}
+
+// usedBy reports whether alternative alt reads its credential where r does.
+func (g *Guard) usedBy(alt int, r requirement) bool {
+	for _, u := range g.alts[alt] {
+		if u.loc == r.loc {
+			return true
+		}
+	}
+	return false
+}
+
+// location names where a requirement's credential is read, a header or a
+// query parameter, once at Compile.
+func location(r requirement, authHeader string) string {
+	switch {
+	case r.kind == spec.KindOAuth2:
+		return "h:" + strings.ToLower(authHeader)
+	case r.kind == spec.KindBasic:
+		return "h:authorization"
+	case r.in == spec.InQuery:
+		return "q:" + r.name
+	}
+	return "h:" + strings.ToLower(r.name)
 }
 
 // Challenge is the WWW-Authenticate value for the guard's 401 answers:

@@ -70,7 +70,35 @@ type Options struct {
 	StartupTimeout time.Duration
 	// Logger receives change, warning and error logs; nil uses slog.Default().
 	Logger *slog.Logger
+	// Observer, when set, is told of every change, rejected value and
+	// watch restart as it happens (metrics); nil tells no one.
+	Observer Observer
 }
+
+// Observer hears of the events that a snapshot (Status) cannot show: how
+// often each happened. Its methods are called from the Resolver's
+// goroutines, some with the Resolver's lock held: they must be quick and
+// must not call the Resolver. Keeping it an interface keeps the metrics
+// library out of this package.
+type Observer interface {
+	// KeyChanged is called when key's URL changes, with the source of the
+	// new one (SourceStartup, SourceWatch, SourceTimer, SourceResync).
+	KeyChanged(key, source string)
+	// ValueRejected is called once for each unusable etcd value of key
+	// (one per modification revision).
+	ValueRejected(key string)
+	// WatchRestarted is called when the watches end and are started anew:
+	// after a failure (resync false) or for a full re-read at once
+	// (resync true: compaction, a new etcd history).
+	WatchRestarted(resync bool)
+}
+
+// nopObserver is the Observer of a Resolver given none.
+type nopObserver struct{}
+
+func (nopObserver) KeyChanged(string, string) {}
+func (nopObserver) ValueRejected(string)      {}
+func (nopObserver) WatchRestarted(bool)       {}
 
 // Resolver follows a fixed set of etcd keys. Create it with New.
 type Resolver struct {
@@ -139,6 +167,9 @@ func New(opts Options, defaults map[string]*endpoint.Target) (*Resolver, error) 
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	var eps []string
 	for _, e := range opts.Endpoints {

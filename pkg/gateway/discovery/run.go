@@ -48,6 +48,7 @@ func (r *Resolver) run(ctx context.Context, err error) {
 				bo.reset() // start retrying from the shortest wait
 			}
 			var rs *resyncError
+			r.opts.Observer.WatchRestarted(errors.As(err, &rs))
 			if errors.As(err, &rs) {
 				r.log.Warn("re-reading every etcd key and watching again", "reason", rs.reason)
 				// At once, unless the last resync was at once too and
@@ -364,6 +365,7 @@ func (r *Resolver) applyValue(k *key, value []byte, modRev int64, source string)
 		if k.rejected == nil || k.rejected.ModRevision != modRev {
 			v := shorten(endpoint.Redact(string(value)))
 			k.rejected = &Rejected{Value: v, Reason: err.Error(), ModRevision: modRev, At: time.Now()}
+			r.opts.Observer.ValueRejected(k.name)
 			r.log.Warn("ignoring unusable etcd value; keeping the last good URL",
 				"key", k.name, "value", v, "reason", err.Error(), "url", k.cur.Raw, "source", source)
 		}
@@ -386,6 +388,7 @@ func (r *Resolver) apply(k *key, t *endpoint.Target, source string, modRev int64
 	old := k.cur
 	k.cur, k.source, k.isDefault, k.changedAt = t, source, isDefault, time.Now()
 	k.b.Store(t)
+	r.opts.Observer.KeyChanged(k.name, source)
 	k.history.add(Change{At: k.changedAt, Old: old.Raw, New: t.Raw, Source: source, Default: isDefault, ModRevision: modRev})
 	r.log.Info("etcd endpoint changed", "key", k.name, "old", old.Raw, "new", t.Raw, "default", isDefault, "source", source)
 }

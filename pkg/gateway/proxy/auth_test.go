@@ -387,3 +387,42 @@ func x509PublicDER(t *testing.T) []byte {
 	}
 	return b
 }
+
+// TestEveryCredentialOfAnANDIsAuthorized protects an alternative that
+// requires two credentials together: each is checked for revocation, and
+// a SANDBOX credential beside a PRODUCTION one is refused, not sent to
+// production on the strength of the first.
+func TestEveryCredentialOfAnANDIsAuthorized(t *testing.T) {
+	g := startGuarded(t, true, false, map[string]*spec.Security{
+		"/and": anyOf(all(apiKeyIn(spec.InHeader, "X-API-Key"), oauth2())),
+	})
+	key, tok := rsaToken(t, "jti", "the-key"), rsaToken(t, "jti", "the-token")
+	both := append([]string{"X-API-Key", key}, bearer(tok)...)
+	callAuth(t, g.url+"/and", both...).mustPass(t, "both valid")
+	g.revoked.ids.Store("the-token", true)
+	callAuth(t, g.url+"/and", both...).mustFail(t, "the second credential revoked", 401, 900901)
+	mixed := append([]string{"X-API-Key", rsaToken(t)}, bearer(rsaToken(t, "keytype", auth.Sandbox))...)
+	callAuth(t, g.url+"/and", mixed...).mustFail(t, "PRODUCTION key with a SANDBOX token", 401, 900901)
+}
+
+// TestUnverifiedCredentialsNeverReachTheBackend protects the backend from
+// a credential the gateway did not verify: a forged bearer token sent
+// beside a valid API key, on a resource that accepts either, is removed,
+// with --keep-auth-header too (only the verified credential is kept).
+func TestUnverifiedCredentialsNeverReachTheBackend(t *testing.T) {
+	routes := map[string]*spec.Security{"/either": anyOf(all(apiKeyIn(spec.InHeader, "X-API-Key")), all(oauth2()))}
+	for _, keep := range []bool{false, true} {
+		g := startGuarded(t, false, keep, routes)
+		a := callAuth(t, g.url+"/either", append([]string{"X-API-Key", rsaToken(t), "X-HTTP-Method-Override", "DELETE"}, bearer("forged.not.verified")...)...)
+		a.mustPass(t, "valid API key")
+		if got := a.header.Get("Got-Authorization"); got != "" {
+			t.Errorf("keep=%v: the backend saw the unverified Authorization %q", keep, got)
+		}
+		if got := a.header.Get("Got-X-Api-Key"); (got != "") != keep {
+			t.Errorf("keep=%v: the backend saw the verified key: %v", keep, got != "")
+		}
+		if got := a.header.Get("Got-X-Http-Method-Override"); got != "" {
+			t.Errorf("keep=%v: the backend saw X-HTTP-Method-Override %q", keep, got)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/valyala/fasthttp"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
@@ -15,8 +16,15 @@ import (
 
 // BenchmarkProxy sends GET requests through the proxy to a fasthttp backend
 // answering 1 KB of JSON, all on loopback; -benchmem counts the
-// allocations of client, proxy and backend together.
-func BenchmarkProxy(b *testing.B) {
+// allocations of client, proxy and backend together. Metrics are off.
+func BenchmarkProxy(b *testing.B) { benchProxy(b, Options{}) }
+
+// BenchmarkProxyMetrics is BenchmarkProxy with metrics on: its ratio to
+// BenchmarkProxy is the cost of metrics, and its allocations must be the
+// same.
+func BenchmarkProxyMetrics(b *testing.B) { benchProxy(b, Options{Metrics: metrics.New()}) }
+
+func benchProxy(b *testing.B, opts Options) {
 	body := bytes.Repeat([]byte(`{"id":1,"name":"doggie"},`), 40)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,7 +36,7 @@ func BenchmarkProxy(b *testing.B) {
 	}}
 	go be.Serve(ln)
 	defer be.Shutdown()
-	gw := startGateway(b, petstore("http://"+ln.Addr().String(), 0), Options{})
+	gw := startGateway(b, petstore("http://"+ln.Addr().String(), 0), opts)
 	benchGET(b, gw.url, "/petstore/v1/pet/42?status=available", len(body))
 }
 

@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"math/bits"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,12 +28,15 @@ type endpointSet struct {
 	// several members, or for a breaker. A list of one URL without a
 	// breaker reads no clock.
 	timed bool
+	// name is the list's URLs as written, which names its circuit
+	// breaker in the metrics.
+	name string
 }
 
 // newEndpointSet builds the members of eps; bind gives each URL its Binding.
 func newEndpointSet(eps *spec.Endpoints, bind Bind, c *clients, timeout time.Duration) (*endpointSet, error) {
 	urls := eps.Active()
-	s := &endpointSet{timeout: timeout}
+	s := &endpointSet{timeout: timeout, name: listName(urls)}
 	if a := eps.Advanced; a != nil {
 		if a.TimeoutMillis > 0 {
 			s.timeout = time.Duration(a.TimeoutMillis) * time.Millisecond
@@ -53,6 +57,18 @@ func newEndpointSet(eps *spec.Endpoints, bind Bind, c *clients, timeout time.Dur
 	s.replay = s.retry != nil || len(s.members) > 1
 	s.timed = s.breaker != nil || len(s.members) > 1
 	return s, nil
+}
+
+// listName joins the URLs of a list as written in the definition.
+func listName(urls []spec.EndpointURL) string {
+	var b strings.Builder
+	for i, u := range urls {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(u.String())
+	}
+	return b.String()
 }
 
 // now is the clock time for an exchange with s; 0 when s keeps no time.

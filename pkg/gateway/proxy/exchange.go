@@ -5,7 +5,10 @@ import (
 	"io"
 	"net"
 	"slices"
+	"time"
 
+	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 )
@@ -22,8 +25,10 @@ const maxReplayBody = 64 << 10
 // below; the rules are in the package doc). A list of one URL without
 // retries or breaker makes exactly one attempt and pays for none of this:
 // no copy of the path or body, no clock reading. path is the forwarded
-// path after the base path. It returns the backend URL it used last.
-func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, hops hopSet, path []byte) string {
+// path after the base path. It returns the backend URL it used last, and
+// counts each attempt, its time and its outcome in o and the backend's
+// metrics.
+func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, o *outcome, rt *route, set *endpointSet, hops hopSet, path []byte) string {
 	req := &ctx.Request
 	rest := path
 	if set.replay {
@@ -67,12 +72,27 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, 
 	if http10 {
 		resp = fasthttp.AcquireResponse()
 	}
+	retried := 0
 	for {
 		m := a.next(now)
 		up := m.upstream()
 		setBackendURI(req, up, rest)
 		body := watchBody(req, set.timeout)
+		if a.n > retried {
+			retried = a.n
+			up.metrics.Retry()
+		}
+		o.attempts++
+		up.metrics.Attempt()
+		var sent time.Time
+		if o.timed {
+			sent = time.Now()
+		}
 		err := up.client.DoTimeout(req, resp, set.timeout)
+		if o.timed {
+			// Until the response headers: the body streams to the client later.
+			o.backend += time.Since(sent)
+		}
 		bodyErr := body.failed(err)
 		body.release(req)
 		now = set.now()
@@ -83,6 +103,7 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, 
 			return up.target.Raw
 		}
 		if err != nil {
+			up.metrics.Failed(errorKind(err))
 			switch a.failed(m, err, now) {
 			case tryNext:
 				p.log.Debug("backend failed; trying the next URL", "upstream", up.target.Raw, "error", err)
@@ -96,7 +117,9 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, 
 			p.fail(ctx, rt, up, err, http10, resp)
 			return up.target.Raw
 		}
-		if status := resp.StatusCode(); a.answered(m, status, now) {
+		status := resp.StatusCode()
+		up.metrics.Answered(status)
+		if a.answered(m, status, now) {
 			p.log.Debug("backend answered a retry status; retrying", "upstream", up.target.Raw, "status", status)
 			// The answer is kept through the wait: if the wait is cut
 			// short, it is the client's answer.
@@ -252,6 +275,14 @@ func (p *Proxy) retryWait(ctx *fasthttp.RequestCtx, a *attempts, up *upstream) b
 	p.log.Debug("retry wait cut short: shutting down, or the client left", "upstream", up.target.Raw)
 	ctx.SetConnectionClose()
 	return false
+}
+
+// errorKind is the metrics' kind of a backend error, as classify answers it.
+func errorKind(err error) metrics.ErrorKind {
+	if classify(err) == fault.BackendTimeout {
+		return metrics.TimeoutError
+	}
+	return metrics.ConnectError
 }
 
 // notSent reports whether err means the request never left the gateway:

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
@@ -53,6 +54,9 @@ type Options struct {
 	// MaxValidatedBodyBytes bounds the bodies read whole to validate them,
 	// on resources with request or response validation on.
 	MaxValidatedBodyBytes int
+	// Metrics records request and backend metrics; nil turns them off,
+	// at the cost of one nil check per request.
+	Metrics *metrics.Metrics
 	// Traffic counts each API's requests for the admin dashboard, by the
 	// API's index in spec.Gateway.APIs; nil counts nothing.
 	Traffic *traffic.Registry

@@ -1,12 +1,12 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/valyala/fasthttp"
 )
@@ -17,6 +17,12 @@ type Proxy struct {
 	clients *clients
 	opts    Options
 	log     *slog.Logger
+	// ids makes the ids of requests that bring none.
+	ids *requestIDs
+	// sets are every endpoint list, for the metrics read at scrape time.
+	sets []*endpointSet
+	// unmatched records the requests no route matched; nil with metrics off.
+	unmatched *metrics.Route
 }
 
 // NewServer returns a fasthttp server for p, configured for proxying:
@@ -47,21 +53,23 @@ func (p *Proxy) NewServer() *fasthttp.Server {
 // Close closes idle backend connections.
 func (p *Proxy) Close() { p.clients.closeIdle() }
 
-// Handler serves one request.
+// Handler serves one request. It gives the request its id (requestid.go),
+// which the backend receives and the client gets back, and records the
+// request's metrics and access log line from what the stages put in an
+// outcome (outcome.go).
 func (p *Proxy) Handler(ctx *fasthttp.RequestCtx) {
-	if !p.opts.AccessLog {
-		p.serve(ctx)
-		return
+	o := outcome{timed: p.opts.Metrics != nil || p.opts.AccessLog}
+	o.idLen = copy(o.id[:], p.ids.requestID(&ctx.Request.Header))
+	var method, path string
+	if p.opts.AccessLog {
+		method, path = string(ctx.Method()), string(ctx.Request.URI().PathOriginal())
 	}
-	method, path := string(ctx.Method()), string(ctx.Request.URI().PathOriginal())
-	target := p.serve(ctx)
-	p.log.LogAttrs(context.Background(), slog.LevelInfo, "access",
-		slog.String("method", method),
-		slog.String("path", path),
-		slog.Int("status", ctx.Response.StatusCode()),
-		slog.String("upstream", target),
-		slog.Duration("duration", time.Since(ctx.Time())),
-		slog.String("client", ctx.RemoteIP().String()))
+	o.target = p.serve(ctx, &o)
+	ctx.Response.Header.SetBytesV(HeaderRequestID, o.id[:o.idLen])
+	p.record(ctx, &o)
+	if p.opts.AccessLog {
+		p.accessLog(ctx, &o, method, path)
+	}
 }
 
 // errorHandler answers requests fasthttp could not parse.

@@ -27,6 +27,7 @@ import (
 type gateway struct {
 	url      string
 	bindings map[string]*endpoint.Binding // by URL as written in the spec
+	p        *Proxy
 }
 
 // startGateway serves g with a Bind that records every Binding it hands out.
@@ -62,6 +63,7 @@ func startGateway(t testing.TB, g *spec.Gateway, opts Options) *gateway {
 		p.Close()
 	})
 	gw.url = "http://" + ln.Addr().String()
+	gw.p = p
 	return gw
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/micro-gw/micro-gw/pkg/gateway/router"
 	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/micro-gw/micro-gw/pkg/gateway/traffic"
@@ -47,12 +48,18 @@ type route struct {
 	// validator checks requests and responses against the definition
 	// (package validate); nil when validation is off for the route.
 	validator *validate.Validator
+	// resource is the route's path template, base path included, as
+	// metrics and the access log name it.
+	resource string
+	// metrics are the route's metric children; nil with metrics off.
+	metrics *metrics.Route
 }
 
 // New builds the routes of g. bind supplies the Binding of every endpoint entry.
 func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 	opts.setDefaults()
-	p := &Proxy{clients: &clients{opts: opts}, opts: opts, log: opts.Logger}
+	p := &Proxy{clients: &clients{opts: opts}, opts: opts, log: opts.Logger, ids: newRequestIDs(),
+		unmatched: opts.Metrics.Route("", "", "")}
 	sets := map[*spec.Endpoints]*endpointSet{}
 	set := func(eps *spec.Endpoints) (*endpointSet, error) {
 		if eps == nil || len(eps.URLs) == 0 {
@@ -63,6 +70,9 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 		}
 		s, err := newEndpointSet(eps, bind, p.clients, opts.Timeout)
 		sets[eps] = s
+		if s != nil {
+			p.sets = append(p.sets, s)
+		}
 		return s, err
 	}
 	var entries []router.Entry[*route]
@@ -98,7 +108,9 @@ func New(g *spec.Gateway, bind Bind, opts Options) (*Proxy, error) {
 			if prod == nil {
 				p.log.Warn("resource has no production endpoint; it will answer 503", "api", api.Title, "method", res.Method, "path", api.BasePath+res.Path)
 			}
-			entries = append(entries, router.Entry[*route]{Path: spec.JoinPath(api.BasePath, res.Path), Method: res.Method, Value: rt})
+			rt.resource = spec.JoinPath(api.BasePath, res.Path)
+			rt.metrics = opts.Metrics.Route(api.Title, rt.resource, res.Method)
+			entries = append(entries, router.Entry[*route]{Path: rt.resource, Method: res.Method, Value: rt})
 		}
 	}
 	entries = append(entries, preflightRoutes(entries)...)

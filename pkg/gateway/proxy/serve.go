@@ -43,7 +43,7 @@ var healthBody = []byte(`{"status":"healthy"}`)
 
 // serve is the admit stage: it answers ctx and returns the backend URL it
 // used, if any.
-func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
+func (p *Proxy) serve(ctx *fasthttp.RequestCtx, o *outcome) string {
 	h := &ctx.Request.Header
 	if !h.IsHTTP11() && !http1(h.Protocol()) {
 		ctx.SetConnectionClose()
@@ -76,7 +76,7 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 		return ""
 	}
 	if bytes.IndexByte(path, '%') < 0 {
-		return p.route(ctx, hops, path, path)
+		return p.route(ctx, o, hops, path, path)
 	}
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
@@ -89,16 +89,17 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) string {
 		writeFault(ctx, f)
 		return ""
 	}
-	return p.route(ctx, hops, match, fwd)
+	return p.route(ctx, o, hops, match, fwd)
 }
 
 // route runs the stages after admission for a request whose path is
 // match to find its route and fwd to forward.
-func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) string {
+func (p *Proxy) route(ctx *fasthttp.RequestCtx, o *outcome, hops hopSet, match, fwd []byte) string {
 	rt := p.match(ctx, match)
 	if rt == nil {
 		return ""
 	}
+	o.rt = rt
 	defer rt.traffic.Done(ctx)
 	// Guards, in the order they run, answer a request that may not pass
 	// with their fault through answerFault, which adds the API's CORS
@@ -112,6 +113,7 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 			p.answerAuthFault(ctx, rt, f)
 			return ""
 		}
+		o.who = who
 		if who != nil && who.KeyType == auth.Sandbox {
 			// A sandbox credential never reaches production.
 			if set = rt.sandbox; set == nil {
@@ -121,16 +123,17 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, hops hopSet, match, fwd []byte) 
 		}
 	}
 	if rt.plan == nil {
-		return p.validated(ctx, rt, set, hops, fwd)
+		return p.validated(ctx, o, rt, set, hops, fwd)
 	}
 	c := rt.caller(ctx, who)
 	d, f := rt.plan.Check(&c)
 	if f != nil {
+		rt.metrics.Throttled(f)
 		p.answerFault(ctx, rt, f)
 		throttle.WriteHeaders(&ctx.Response.Header, d)
 		return ""
 	}
-	target := p.validated(ctx, rt, set, hops, fwd)
+	target := p.validated(ctx, o, rt, set, hops, fwd)
 	// Every answer of a limited route carries its limit, the backend's and
 	// the gateway's own alike.
 	throttle.WriteHeaders(&ctx.Response.Header, d)
@@ -160,7 +163,7 @@ func (rt *route) caller(ctx *fasthttp.RequestCtx, who *auth.Principal) throttle.
 
 // validated runs request validation, when the route has it, and the
 // stages after the guards.
-func (p *Proxy) validated(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet, hops hopSet, fwd []byte) string {
+func (p *Proxy) validated(ctx *fasthttp.RequestCtx, o *outcome, rt *route, set *endpointSet, hops hopSet, fwd []byte) string {
 	if f := rt.validator.ValidateRequest(ctx); f != nil {
 		// The validator closes the connection where it left the body unread.
 		p.answerFault(ctx, rt, f)
@@ -170,7 +173,7 @@ func (p *Proxy) validated(ctx *fasthttp.RequestCtx, rt *route, set *endpointSet,
 		p.answerFault(ctx, rt, fault.NoEndpoint)
 		return ""
 	}
-	return p.exchange(ctx, rt, set, hops, skipSegments(fwd, rt.base))
+	return p.exchange(ctx, o, rt, set, hops, skipSegments(fwd, rt.base))
 }
 
 // match is the match stage: it returns the route of ctx's method and path
@@ -255,6 +258,9 @@ func (p *Proxy) respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Resp
 		rt.cors.decorate(&ctx.Request.Header, &resp.Header)
 	}
 	if http10 {
+		// Handler sets the id on ctx.Response, which a hijacked answer
+		// (respondHTTP10) never writes.
+		resp.Header.SetBytesV(HeaderRequestID, ctx.Request.Header.Peek(HeaderRequestID))
 		respondHTTP10(ctx, resp, p.opts.ClientWriteTimeout)
 	}
 }
@@ -307,6 +313,7 @@ func writeFault(ctx *fasthttp.RequestCtx, f *fault.Fault) {
 // challenge of RFC 7235 on a 401 (the schemes the route accepts) and RFC
 // 6750's insufficient_scope on a missing scope.
 func (p *Proxy) answerAuthFault(ctx *fasthttp.RequestCtx, rt *route, f *fault.Fault) {
+	rt.metrics.AuthFailed(f)
 	p.answerFault(ctx, rt, f)
 	switch {
 	case f == fault.ScopeMissing:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/valyala/fasthttp"
 )
 
@@ -29,6 +30,8 @@ type upstream struct {
 	// scheme, host and path are the target's; path has no trailing slash.
 	scheme, host, path string
 	failLog            failLog
+	// metrics are the target URL's backend metrics; nil with metrics off.
+	metrics *metrics.Backend
 }
 
 // failLog limits the warnings about one backend's failures to one per
@@ -65,7 +68,8 @@ func (b *Backend) upstream() *upstream {
 	if u := b.cur.Load(); u != nil && u.target == t {
 		return u
 	}
-	u := &upstream{target: t, client: b.clients.get(t, b.timeout), scheme: t.URL.Scheme, host: t.URL.Host}
+	u := &upstream{target: t, client: b.clients.get(t, b.timeout), scheme: t.URL.Scheme, host: t.URL.Host,
+		metrics: b.clients.opts.Metrics.Backend(t.Raw)}
 	u.path = t.Base[len(u.scheme)+len("://")+len(u.host):]
 	b.cur.Store(u)
 	return u

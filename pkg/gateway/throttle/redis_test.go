@@ -32,9 +32,16 @@ func (l *logCount) count(word string) int {
 	return strings.Count(l.buf.String(), word)
 }
 
+// newGateway is one gateway's limiter on Redis at url. Its refills wait up
+// to 5 s, so that a loaded test machine does not switch it to local
+// counting; TestSlowRedisFallsBackWithinWait sets its own bound.
 func newGateway(t *testing.T, url string, c *clock, replicas int, logs *logCount) *Limiter {
+	return newGatewayWait(t, url, c, replicas, logs, 5*time.Second)
+}
+
+func newGatewayWait(t *testing.T, url string, c *clock, replicas int, logs *logCount, wait time.Duration) *Limiter {
 	t.Helper()
-	cfg := Config{Redis: &RedisConfig{URL: url, Wait: 200 * time.Millisecond}, Replicas: replicas}
+	cfg := Config{Redis: &RedisConfig{URL: url, Wait: wait}, Replicas: replicas}
 	if c != nil {
 		cfg.Clock = c.Now
 	}
@@ -180,7 +187,7 @@ func TestRedisKilledMidRunFallsBackAndRecovers(t *testing.T) {
 // bound, then is decided locally.
 func TestSlowRedisFallsBackWithinWait(t *testing.T) {
 	rs := redistest.Start(t)
-	l := newGateway(t, rs.URL(), nil, 1, nil)
+	l := newGatewayWait(t, rs.URL(), nil, 1, nil, 200*time.Millisecond)
 	r := mustRate(t, "1PerSec", 1, 1, "sec") // batch 1: every request asks Redis
 	if d := l.AllowString("slow", r); !d.Allowed {
 		t.Fatal("first request refused")
