@@ -14,6 +14,9 @@
 //	benchtool gendef -ops N -props P -chain N [-swagger] [-bare] -out FILE
 //	                                         write a generated definition
 //	benchtool load [-cpuprofile F] DIR       load DIR/*.json as micro-gw build does
+//	benchtool issuer [-for 3h] DIR           throwaway JWT issuer: DIR/dev-issuer.pem, print a token
+//	benchtool flip -etcd URL -key K -a URL -b URL [-every 100ms] [-for 5s]
+//	                                         move an etcd key between two URLs under load
 //
 // Summaries are printed as one line of key=value pairs for the script.
 package main
@@ -42,13 +45,13 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool backend|freeport|gomaxprocs|wait|get|propagate|startup|stream|gendef|load ...")
+		fmt.Fprintln(os.Stderr, "usage: benchtool backend|freeport|gomaxprocs|wait|get|propagate|startup|stream|gendef|load|issuer|flip ...")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
 		"backend": backend, "freeport": freeport, "gomaxprocs": gomaxprocs, "wait": wait,
 		"get": get, "propagate": propagate, "startup": startup, "stream": stream,
-		"gendef": gendef, "load": load,
+		"gendef": gendef, "load": load, "issuer": issuer, "flip": flip,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {
