@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -47,15 +46,28 @@ func (p *Proxy) pauseWatching(ctx *fasthttp.RequestCtx, rc syscall.RawConn, d ti
 	// The read timeout of the request goes back in place; the server
 	// resets it after the handler anyway.
 	defer ctx.SetReadDeadline(time.Now().Add(p.opts.ClientReadTimeout)) //nolint:errcheck // best effort
+	// Shutdown closes ctx.Done(). The watcher selects on that channel
+	// itself rather than taking ctx as a context.Context parent
+	// (context.AfterFunc): for a parent that is not a context package
+	// type, the context package reads its values (context.Cause) from a
+	// goroutine of its own, which races with fasthttp resetting the
+	// RequestCtx for the connection's next request.
 	conn := ctx.Conn()
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		conn.SetReadDeadline(time.Unix(1, 0)) //nolint:errcheck // wakes the wait below
-		close(fired)
-	})
+	shutdown, stop, exited := ctx.Done(), make(chan struct{}), make(chan struct{})
+	fired := false
+	go func() {
+		defer close(exited)
+		select {
+		case <-shutdown:
+			conn.SetReadDeadline(time.Unix(1, 0)) //nolint:errcheck // wakes the wait below
+			fired = true
+		case <-stop:
+		}
+	}()
 	peer := waitReadable(rc)
-	if !stop() {
-		<-fired
+	close(stop)
+	<-exited // fired is settled, and no deadline is moved after this returns
+	if fired {
 		return false
 	}
 	switch peer {
