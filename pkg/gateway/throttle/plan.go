@@ -135,7 +135,7 @@ func (p *Plan) Check(c *Caller) (d Decision, f *fault.Fault) {
 	var buf [128]byte
 	switch {
 	case p.unauthenticated != nil && c.AppID == "":
-		k := append(append(buf[:0], p.ipPrefix...), c.ClientIP...)
+		k := append(append(buf[:0], p.ipPrefix...), clientKey(c.ClientIP)...)
 		if !step(l.get(k, now), p.unauthenticated, fault.SubscriptionThrottled) {
 			return d, f
 		}
@@ -186,4 +186,22 @@ func tighter(a, b Decision) Decision {
 		return b
 	}
 	return a
+}
+
+// clientKey is the part of a client address counted as one client: an
+// IPv4 address whole, an IPv6 address by its /64, since one host is
+// handed a whole /64 and could rotate through it.
+func clientKey(ip []byte) []byte {
+	if len(ip) != 16 {
+		return ip
+	}
+	for i := range 10 {
+		if ip[i] != 0 {
+			return ip[:8] // IPv6: its /64
+		}
+	}
+	if ip[10] == 0xff && ip[11] == 0xff {
+		return ip[12:] // IPv4 in its 16-byte form
+	}
+	return ip[:8]
 }

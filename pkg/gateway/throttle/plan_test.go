@@ -199,3 +199,27 @@ func TestCheckAndHeadersAllocateNothing(t *testing.T) {
 		t.Fatalf("Check and WriteHeaders allocate %v times per request", n)
 	}
 }
+
+// TestIPv6ClientsCountedPerSlash64 protects the per-address limit of open
+// routes from a client that rotates through its IPv6 prefix: one host
+// holds a whole /64, so addresses in one /64 share a count; another /64,
+// and every IPv4 address, count apart.
+func TestIPv6ClientsCountedPerSlash64(t *testing.T) {
+	l := newLocal(t, &clock{}, 0)
+	p := mustPlan(t, l, testPolicies(t), Route{API: "A:1", Resource: "GET /r", Open: true})
+	ip := func(s string) []byte { return net.ParseIP(s) }
+	for i, a := range []string{"2001:db8:1:2::1", "2001:db8:1:2::ffff"} { // Unauthenticated: 2
+		if _, f := p.Check(&Caller{ClientIP: ip(a)}); f != nil {
+			t.Fatalf("request %d from %s refused: %v", i+1, a, f)
+		}
+	}
+	if _, f := p.Check(&Caller{ClientIP: ip("2001:db8:1:2:abcd::9")}); f != fault.SubscriptionThrottled {
+		t.Fatalf("a third address of the same /64: %v, want 900804", f)
+	}
+	if _, f := p.Check(&Caller{ClientIP: ip("2001:db8:1:3::1")}); f != nil {
+		t.Fatalf("another /64 refused: %v", f)
+	}
+	if _, f := p.Check(&Caller{ClientIP: net.IPv4(192, 0, 2, 1)}); f != nil {
+		t.Fatalf("an IPv4 address (16-byte form) refused: %v", f)
+	}
+}
