@@ -32,8 +32,8 @@ func newDevCmd(s streams) *cobra.Command {
 		Short: "Build a project and run it against an embedded etcd, for development",
 		Long: `Build the project, start a single-node etcd on loopback inside this process,
 and run the gateway against it, trusting a throwaway JWT issuer made for the
-session. The etcd URL, a ready-to-paste etcdctl line and a curl line with a
-token are printed; Ctrl-C stops the gateway and etcd. Flags after -- go to the
+session. The etcd URL, a ready-to-paste etcdctl line and curl lines with a
+PRODUCTION and a SANDBOX token are printed; Ctrl-C stops the gateway and etcd. Flags after -- go to the
 gateway (and win over the ones dev sets).`,
 		Example: `  micro-gw dev petstore-project
   micro-gw dev petstore-project -- --http-port=8080 --access-log`,

@@ -87,8 +87,10 @@ extensions of WSO2 API Microgateway, into one self-contained gateway executable.
 Endpoints written as etcd(<key>, <default_URL>) follow etcd live.
 
   micro-gw init petstore-project -a petstore.yaml
+  micro-gw dev petstore-project        # try it: embedded etcd, throwaway token issuer
   micro-gw build petstore-project
-  ./petstore-project/target/petstore-project --etcdurl=http://127.0.0.1:2379`,
+  ./petstore-project/target/petstore-project --etcdurl=http://127.0.0.1:2379 \
+      --jwt-issuer=https://idp.example.com/oauth2/token --jwt-jwks-url=https://idp.example.com/oauth2/jwks`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
