@@ -243,11 +243,12 @@ func (v *Verifier) Verify(token []byte) (*auth.Principal, *fault.Fault) {
 	if len(token) == 0 || len(token) > maxTokenBytes {
 		return nil, fault.InvalidCredentials
 	}
-	h := sha256.Sum256(token)
+	k := v.cache.key(token)
 	now := v.now()
-	if p, ok := v.cache.get(&h, now.UnixNano()); ok {
+	if p, ok := v.cache.get(k, token, now.UnixNano()); ok {
 		return p, nil
 	}
+	h := sha256.Sum256(token)
 	p, f := v.verify(token, &h)
 	if f != nil {
 		return nil, f
@@ -257,7 +258,7 @@ func (v *Verifier) Verify(token []byte) (*auth.Principal, *fault.Fault) {
 		until = p.Expires
 	}
 	if until.After(now) {
-		v.cache.put(&h, p, until.UnixNano())
+		v.cache.put(k, token, p, until.UnixNano())
 	}
 	return p, nil
 }

@@ -517,3 +517,18 @@ func TestCriticalHeaderExtensionsAreRefused(t *testing.T) {
 	}
 	h.refuse(t, []byte(s), fault.InvalidCredentials)
 }
+
+// TestCacheKeyCollisionIsAMiss protects the verified-token cache's key,
+// a 64-bit hash: a token whose key matches another's cached token gets
+// nothing from it, since a hit compares the whole token.
+func TestCacheKeyCollisionIsAMiss(t *testing.T) {
+	c := newCache(16)
+	p := &auth.Principal{Subject: "alice"}
+	c.put(42, []byte("token-of-alice"), p, 100)
+	if got, ok := c.get(42, []byte("token-of-alice"), 1); !ok || got != p {
+		t.Fatalf("the cached token is not found: %v %v", got, ok)
+	}
+	if got, ok := c.get(42, []byte("token-of-mallory"), 1); ok {
+		t.Fatalf("another token with the same key got %+v", got)
+	}
+}
