@@ -31,8 +31,8 @@ import (
 // File is the policies file in a project's folder.
 const File = "policies.yaml"
 
-// TimeUnits are the values timeUnit may take.
-var TimeUnits = []string{"sec", "min", "hour", "day"}
+// TimeUnits are the values timeUnit may take (spec owns them).
+var TimeUnits = spec.TimeUnits
 
 // kinds are the top-level keys of policies.yaml, in the file's order.
 var kinds = []string{spec.PolicyResource, spec.PolicyApplication, spec.PolicySubscription}

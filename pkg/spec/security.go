@@ -89,8 +89,8 @@ func (r *Resource) EffectiveSecurity() *Security {
 	return DefaultSecurity()
 }
 
-// NeedsJWT reports whether s can only be satisfied with a JWT for some
-// alternative: an OAuth2 requirement, or an API key (which may be a JWT).
+// NeedsJWT reports whether some alternative of s requires an OAuth2
+// bearer token (a JWT).
 func (s *Security) NeedsJWT() bool {
 	if s.Disabled {
 		return false

@@ -35,10 +35,22 @@ type Policy struct {
 	TimeUnit string `json:"timeUnit"`
 }
 
-// Window is the policy's period: UnitTime TimeUnits.
+// TimeUnits are the values a policy's timeUnit may take, in order, and
+// unitLengths their lengths: the one list policies.yaml is read and
+// counted by.
+var (
+	TimeUnits   = []string{"sec", "min", "hour", "day"}
+	unitLengths = []time.Duration{time.Second, time.Minute, time.Hour, 24 * time.Hour}
+)
+
+// Window is the policy's period: UnitTime TimeUnits; 0 for an unknown unit.
 func (p Policy) Window() time.Duration {
-	unit := map[string]time.Duration{"sec": time.Second, "min": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[p.TimeUnit]
-	return time.Duration(p.UnitTime) * unit
+	for i, u := range TimeUnits {
+		if u == p.TimeUnit {
+			return time.Duration(p.UnitTime) * unitLengths[i]
+		}
+	}
+	return 0
 }
 
 // Of returns the policies of kind: PolicyResource, PolicyApplication or

@@ -14,7 +14,7 @@ import (
 // Verifiers are the credential checkers the gateway was configured with.
 // A nil one means that kind of credential cannot be checked: a requirement
 // needing it fails closed (fault.AuthUnavailable); the gateway refuses to
-// start in that case (Missing), so it is only seen by tests and by the
+// start in that case (gateway.checkAuth), so it is only seen by tests and by the
 // build's route-table check.
 type Verifiers struct {
 	// Tokens verifies bearer JWTs and API keys written as JWTs.
