@@ -12,9 +12,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/micro-gw/micro-gw/internal/jwktest"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -87,22 +87,11 @@ func (c *testClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 // jwk renders a public key as a JWK.
 func jwk(t testing.TB, kid string, pub crypto.PublicKey) map[string]any {
 	t.Helper()
-	enc := base64.RawURLEncoding.EncodeToString
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return map[string]any{"kty": "RSA", "kid": kid, "use": "sig", "n": enc(k.N.Bytes()), "e": enc(big.NewInt(int64(k.E)).Bytes())}
-	case *ecdsa.PublicKey:
-		e, err := k.ECDH()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := e.Bytes()[1:]
-		return map[string]any{"kty": "EC", "kid": kid, "crv": k.Curve.Params().Name, "x": enc(b[:len(b)/2]), "y": enc(b[len(b)/2:])}
-	case ed25519.PublicKey:
-		return map[string]any{"kty": "OKP", "kid": kid, "crv": "Ed25519", "x": enc(k)}
+	k, err := jwktest.JWK(kid, pub)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no JWK for %T", pub)
-	return nil
+	return k
 }
 
 // jwksServer is a real JWKS endpoint on 127.0.0.1 whose keys, and whether

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/micro-gw/micro-gw/internal/jwktest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -152,22 +153,11 @@ func sign(t testing.TB, m jwtlib.SigningMethod, k any, kid string, c jwtlib.MapC
 // jwkOf renders a public key as a JWK.
 func jwkOf(t testing.TB, kid string, pub crypto.PublicKey) map[string]any {
 	t.Helper()
-	enc := base64.RawURLEncoding.EncodeToString
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return map[string]any{"kty": "RSA", "kid": kid, "use": "sig", "n": enc(k.N.Bytes()), "e": enc(big.NewInt(int64(k.E)).Bytes())}
-	case *ecdsa.PublicKey:
-		e, err := k.ECDH()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := e.Bytes()[1:]
-		return map[string]any{"kty": "EC", "kid": kid, "crv": k.Curve.Params().Name, "x": enc(b[:len(b)/2]), "y": enc(b[len(b)/2:])}
-	case ed25519.PublicKey:
-		return map[string]any{"kty": "OKP", "kid": kid, "crv": "Ed25519", "x": enc(k)}
+	k, err := jwktest.JWK(kid, pub)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no JWK for %T", pub)
-	return nil
+	return k
 }
 
 // jwksServer is a real JWKS endpoint on loopback whose document, and
