@@ -824,7 +824,7 @@ out "| warm build ≤ 2 s, cold ≤ 60 s | $(hf warm median) s, $(hf cold median
 out "| startup ≤ 50 ms (no etcd / etcd) | $(kv median_ms "$st_plain") ms / $(kv median_ms "$st_etcd") ms |"
 out "| idle RSS ≤ 20 MB | $(mb "$idle_plain") MB |"
 out "| streaming peak RSS < 64 MB | $(mb "$hwm_down") MB |"
-out "| loading definitions: Stripe-sized < 1 s, $(kv last_ops "$scale") operations < 10 s | $(kv stripe_s "$scale") s, $(kv last_s "$scale") s |"
+out "| loading definitions: Stripe-sized < 1 s, $(kv last_ops "$scale") operations < 10 s (JSON; YAML) | $(kv stripe_s "$scale") s, $(kv last_s "$scale") s; $(kv yaml_last_s "$scale") s |"
 out ""
 out "Load average at the end (1/5/15 min): $(machine_load). The figures are only comparable within one run: other work on the machine slows every target."
 out ""

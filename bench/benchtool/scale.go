@@ -26,6 +26,7 @@ func gendef(args []string) error {
 	fs.IntVar(&o.Chain, "chain", 0, "length of a chain of $ref-only schemas")
 	fs.BoolVar(&o.Swagger, "swagger", false, "write Swagger 2.0 instead of OpenAPI 3.0")
 	fs.BoolVar(&o.Bare, "bare", false, "operations with only a response: no parameters, no schemas")
+	asYAML := fs.Bool("yaml", false, "write block-style YAML instead of indented JSON")
 	out := fs.String("out", "", "file to write")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,6 +35,12 @@ func gendef(args []string) error {
 		return fmt.Errorf("-out is required")
 	}
 	data := defgen.Generate(o)
+	if *asYAML {
+		var err error
+		if data, err = defgen.ToYAML(data); err != nil {
+			return err
+		}
+	}
 	if err := os.WriteFile(*out, data, 0o644); err != nil {
 		return err
 	}

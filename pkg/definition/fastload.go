@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -30,8 +34,8 @@ func cleanJSONDocument(data []byte) *openapi3.T {
 	if !isJSONObject(data) {
 		return nil
 	}
-	doc := &openapi3.T{}
-	if err := json.Unmarshal(data, doc); err != nil {
+	doc, err := decodeDocument(data)
+	if err != nil {
 		return nil
 	}
 	l := openapi3.NewLoader()
@@ -45,9 +49,135 @@ func cleanJSONDocument(data []byte) *openapi3.T {
 	return doc
 }
 
+// decodeDocument is json.Unmarshal(data, &openapi3.T{}) in less time:
+// the paths are decoded apart from the rest of the document, one path item
+// at a time on every core.
+//
+// kin-openapi's own decoding of a large document is mostly repeated work.
+// T.UnmarshalJSON decodes the whole document twice, once more into a generic
+// map only to keep its extensions; Paths.UnmarshalJSON decodes all paths
+// into generic values, and then marshals and decodes each path item again.
+// Decoding each path item straight from its text (PathItem.UnmarshalJSON, as
+// Paths.UnmarshalJSON ends up doing) gives the same document, and the rest
+// is decoded by kin-openapi as before.
+func decodeDocument(data []byte) (*openapi3.T, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, err
+	}
+	doc := &openapi3.T{}
+	rawPaths, ok := top["paths"]
+	if !ok || !isJSONObject(rawPaths) {
+		return doc, json.Unmarshal(data, doc)
+	}
+	delete(top, "paths")
+	rest, err := json.Marshal(top)
+	if err != nil {
+		return nil, err
+	}
+	var paths *openapi3.Paths
+	var pathsErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		paths, pathsErr = decodePaths(rawPaths)
+	}()
+	err = json.Unmarshal(rest, doc)
+	<-done
+	if err != nil {
+		return nil, err
+	}
+	if pathsErr != nil {
+		return nil, pathsErr
+	}
+	doc.Paths = paths
+	return doc, nil
+}
+
+// decodePaths decodes a paths object as Paths.UnmarshalJSON does: x- keys
+// into Extensions (never nil), every other key a PathItem, here decoded by
+// as many goroutines as there are cores.
+func decodePaths(raw []byte) (*openapi3.Paths, error) {
+	var items map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, err
+	}
+	paths := openapi3.NewPathsWithCapacity(len(items))
+	paths.Extensions = map[string]any{}
+	keys := make([]string, 0, len(items))
+	for k, v := range items {
+		if strings.HasPrefix(k, "x-") {
+			var ext any
+			if err := json.Unmarshal(v, &ext); err != nil {
+				return nil, err
+			}
+			paths.Extensions[k] = ext
+			continue
+		}
+		keys = append(keys, k)
+	}
+	decoded := make([]*openapi3.PathItem, len(keys))
+	errs := make([]error, len(keys))
+	workers := min(runtime.GOMAXPROCS(0), len(keys))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(keys); i += workers {
+				item := &openapi3.PathItem{}
+				errs[i] = item.UnmarshalJSON(items[keys[i]])
+				decoded[i] = item
+			}
+		})
+	}
+	wg.Wait()
+	for i, k := range keys {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		paths.Set(k, decoded[i])
+	}
+	return paths, nil
+}
+
 // isJSONObject reports whether data starts, past JSON's whitespace, with "{":
 // a document kin-openapi could read as JSON.
 func isJSONObject(data []byte) bool {
 	data = bytes.TrimLeft(data, " \t\r\n")
 	return len(data) > 0 && data[0] == '{'
+}
+
+// speculativeLoad is a cleanJSONDocument started on the file's text before
+// the parser has read it, so that the two run on two cores: the parser's own
+// YAML tree (lines for every message, the x-wso2 extensions) and
+// kin-openapi's document take about the same time on a large JSON file.
+// Its result stands only for the text it was started on: when the parser
+// rewrites the text (lenient, collapseRefChains), it is dropped.
+type speculativeLoad struct {
+	data []byte
+	done chan *openapi3.T
+}
+
+// swaggerKey finds a top-level-looking "swagger" key: Swagger 2.0 is never
+// loaded the fast way, so there is nothing to start.
+var swaggerKey = regexp.MustCompile(`"swagger"\s*:`)
+
+// startSpeculativeLoad starts cleanJSONDocument(data) on its own goroutine,
+// or returns nil when data is not a JSON object or looks like Swagger 2.0.
+func startSpeculativeLoad(data []byte) *speculativeLoad {
+	if !isJSONObject(data) || swaggerKey.Match(data) {
+		return nil
+	}
+	s := &speculativeLoad{data: data, done: make(chan *openapi3.T, 1)}
+	go func() { s.done <- cleanJSONDocument(data) }()
+	return s
+}
+
+// result returns the speculative document when it was made from exactly
+// data (the same bytes, not rewritten since), waiting for it; ok is false
+// when it was made from other text, and the caller loads data itself.
+func (s *speculativeLoad) result(data []byte) (doc *openapi3.T, ok bool) {
+	if s == nil || !sameBytes(data, s.data) {
+		return nil, false
+	}
+	return <-s.done, true
 }

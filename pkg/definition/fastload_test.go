@@ -51,6 +51,8 @@ func TestCleanJSONDocumentIsWhatLoadFromDataReads(t *testing.T) {
 		"generated":        string(defgen.Generate(defgen.Options{Ops: 20, Props: 3})),
 		"generated chain":  string(defgen.Generate(defgen.Options{Chain: 20})),
 		"examples":         head + `"paths": {"/a": {"get": {"parameters": [{"name": "n", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1e3, "default": 7}, "example": 12}], "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}, "example": {"id": 1.5, "tags": ["x", null]}}}}}}}}, "components": {"schemas": {"A": {"type": "object", "properties": {"id": {"type": "number", "multipleOf": 0.5}, "tags": {"type": "array", "items": {"type": "string", "nullable": true}}}, "x-extra": [1, "two", {"three": 3}]}}}}`,
+		"paths extension":  head + `"paths": {"x-note": {"by": ["a", 1]}, "/a": {"x-item": true, "get": {"responses": {"204": {"description": "ok"}}}}, "/b/{id}": {"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "put": {"responses": {"204": {"description": "ok"}}}}}}`,
+		"empty paths":      head + `"paths": {}, "components": {"schemas": {"A": {"type": "string"}}}}`,
 		"shared parameter": head + `"paths": {"/a/{id}": {"parameters": [{"$ref": "#/components/parameters/Id"}], "get": {"responses": {"204": {"description": "ok"}}}}}, "components": {"parameters": {"Id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "enum": ["a", "b"]}}}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -86,5 +88,25 @@ func TestCleanJSONDocumentLeavesProblemsToTheExactLoad(t *testing.T) {
 				t.Errorf("cleanJSONDocument loaded a document that is not clean")
 			}
 		})
+	}
+}
+
+// TestSpeculativeLoadStandsOnlyForItsOwnText protects the speculative load
+// from being taken for text the parser rewrote after it started (lenient,
+// collapseRefChains): equal bytes elsewhere in memory are rewritten text.
+func TestSpeculativeLoadStandsOnlyForItsOwnText(t *testing.T) {
+	data := defgen.Generate(defgen.Options{Ops: 2, Props: 1})
+	s := startSpeculativeLoad(data)
+	if s == nil {
+		t.Fatal("no speculative load for a JSON OpenAPI definition")
+	}
+	if _, ok := s.result(append([]byte(nil), data...)); ok {
+		t.Error("the speculative load stood for a copy of its text")
+	}
+	if doc, ok := s.result(data); !ok || doc == nil {
+		t.Errorf("the speculative load of its own clean text: doc %v, ok %v", doc, ok)
+	}
+	if s := startSpeculativeLoad(defgen.Generate(defgen.Options{Ops: 2, Swagger: true})); s != nil {
+		t.Error("a speculative load started for Swagger 2.0, which never takes the fast load")
 	}
 }

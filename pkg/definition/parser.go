@@ -68,6 +68,11 @@ type parser struct {
 	sec secState
 	// tiers are the x-wso2-throttling-tier values read so far.
 	tiers []tierUse
+	// speculative is the fast load started on the file's text as it came
+	// (startSpeculativeLoad), nil when the text cannot take it.
+	speculative *speculativeLoad
+	// text is the file's text as read, which root was parsed from.
+	text []byte
 }
 
 // fail returns an error located at node at (nil: the whole file).
@@ -117,6 +122,8 @@ func (p *parser) load(apiFile string, data []byte) *loadedAPI {
 		p.collect(p.fail(nil, "", "the file is empty", hintNotOpenAPI))
 		return nil
 	}
+	p.text = data
+	p.speculative = startSpeculativeLoad(data)
 	var doc yaml.Node
 	if err := unmarshalTree(data, &doc); err != nil {
 		p.collect(p.syntaxError(err))
@@ -193,6 +200,32 @@ func (p *parser) checkVersion() error {
 	return nil
 }
 
+// fastDocument loads data the fast way (cleanJSONDocument): a JSON
+// definition as it is, a YAML one as the JSON its tree spells (yamlAsJSON)
+// while the text is the tree's. It returns nil when data must be loaded the
+// exact way: a problem to report, or YAML the conversion does not cover.
+func (p *parser) fastDocument(data []byte) *openapi3.T {
+	if d, ok := p.speculative.result(data); ok {
+		return d
+	}
+	if !isJSONObject(data) {
+		if !sameBytes(data, p.text) {
+			return nil // rewritten (lenient): the tree no longer spells it
+		}
+		j, ok := yamlAsJSON(p.root)
+		if !ok {
+			return nil
+		}
+		data = j
+	}
+	return cleanJSONDocument(data)
+}
+
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
 // openapi loads the document with kin-openapi, converting Swagger 2.0 to
 // OpenAPI 3, and validates it. A document kin-openapi cannot load is an
 // error; what the validation finds does not change routing and is reported
@@ -201,7 +234,7 @@ func (p *parser) checkVersion() error {
 func (p *parser) openapi(data []byte) (*openapi3.T, error) {
 	data = collapseRefChains(p.root, data)
 	if !p.swagger {
-		if d := cleanJSONDocument(data); d != nil {
+		if d := p.fastDocument(data); d != nil {
 			return d, nil // validated, with nothing to warn about
 		}
 	}

@@ -7,6 +7,8 @@ package defgen
 import (
 	"bytes"
 	"strconv"
+
+	"go.yaml.in/yaml/v4"
 )
 
 // Options describes the definition to generate.
@@ -175,4 +177,26 @@ func (g *gen) schema(i, props int) {
 	}
 	g.line(3, "}")
 	g.line(2, "}")
+}
+
+// ToYAML rewrites a generated definition (JSON) as block-style YAML, the
+// form most hand-written definitions take, keeping every value's type.
+func ToYAML(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	var block func(n *yaml.Node)
+	block = func(n *yaml.Node) {
+		if n.Kind != yaml.ScalarNode {
+			n.Style = 0
+		} else if n.Style == yaml.DoubleQuotedStyle {
+			n.Style = 0 // quoted again by Marshal where plain would change the type
+		}
+		for _, c := range n.Content {
+			block(c)
+		}
+	}
+	block(&doc)
+	return yaml.Marshal(&doc)
 }
