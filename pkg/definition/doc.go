@@ -14,7 +14,12 @@
 //   - pathcheck.go: path templates the gateway's router cannot route are
 //     refused, with the router's own grammar (router.Key);
 //   - parser.go (openapi), validate.go, validatedoc.go: kin-openapi loads
-//     and validates the document; kinerrors.go maps its errors to lines;
+//     and validates the document; kinerrors.go maps its errors to lines. A
+//     clean document is loaded the fast way (fastload.go: encoding/json,
+//     path items on every core, started beside the tree's parse; a YAML
+//     one as the JSON its tree spells, yamljson.go): kin-openapi's own
+//     decode compares every pair of keys of a mapping, quadratic in a
+//     large components section;
 //   - model.go: the spec.API, read with the extension readers
 //     (extensions.go: one table of x-wso2-* keys; endpoints.go, values.go,
 //     servers.go, security.go), and the checks within the file (paths.go).
