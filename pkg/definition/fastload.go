@@ -20,47 +20,56 @@ import (
 // element's line (its origin) off the YAML nodes. go.yaml.in/yaml/v4 then
 // compares every pair of keys of each mapping it decodes into a Go map, to
 // refuse duplicates: components.schemas with n entries costs n²/2 string
-// comparisons, most of the time of a 30,000-schema load. encoding/json, which
-// kin-openapi also reads documents with (it falls back to it for JSON that
-// YAML refuses), has no such step, but it records no origins, and origins are
-// what every kin-openapi error and validation warning is located by
-// (kinLocate). So the fast way is taken only as far as it proves the
-// document clean: decoded, every reference resolved, validation silent. Then
-// no message needs a line, and the document is what LoadFromData makes of it
-// but for the origins, which nothing but the messages reads. Anything else,
-// including a decode error, falls back, so every message is exactly the
-// exact way's: a large document with a warning pays for both loads.
-func cleanJSONDocument(data []byte) *openapi3.T {
+// comparisons, most of the time of a 30,000-schema load. encoding/json has no
+// such step, but it records no origins, and origins are what every
+// kin-openapi error and validation warning is located by (kinLocate). So the
+// fast way is taken only as far as it proves the document clean: decoded,
+// every reference resolved, validation silent. Then no message needs a line.
+// Anything else, including a decode error, falls back, so every message is
+// exactly the exact way's: a large document with a warning pays for both
+// loads.
+//
+// The document is LoadFromData's, origins aside, for a text whose keys
+// plainKeys accepts (the caller checks, on the parser's tree): encoding/json
+// merges a repeated key and matches "$REF" as "$ref", where the exact load
+// does otherwise. ctx ends a load whose result is no longer wanted, between
+// its steps; it then returns nil.
+func cleanJSONDocument(ctx context.Context, data []byte) *openapi3.T {
 	if !isJSONObject(data) {
 		return nil
 	}
-	doc, err := decodeDocument(data)
-	if err != nil {
+	doc, err := decodeDocument(ctx, data)
+	if err != nil || ctx.Err() != nil {
 		return nil
 	}
 	l := openapi3.NewLoader()
 	l.IsExternalRefsAllowed = false
-	if err := l.ResolveRefsIn(doc, nil); err != nil {
+	if err := l.ResolveRefsIn(doc, nil); err != nil || ctx.Err() != nil {
 		return nil
 	}
-	if err := validateDoc(context.Background(), doc, openapi3.EnableMultiError()); err != nil {
+	if err := validateDoc(ctx, doc, openapi3.EnableMultiError()); err != nil {
 		return nil
 	}
 	return doc
 }
 
-// decodeDocument is json.Unmarshal(data, &openapi3.T{}) in less time:
-// the paths are decoded apart from the rest of the document, one path item
-// at a time on every core.
+// decodeDocument decodes data into kin-openapi's document in less time than
+// json.Unmarshal(data, &openapi3.T{}): the paths are decoded apart from the
+// rest of the document, one path item at a time on every core. For a text
+// without repeated keys (plainKeys) the document is the same; with them it
+// may differ (json.Unmarshal merges a repeated "content" within a path
+// item, and this keeps only the last "webhooks"), which is why the fast
+// load is only taken without them.
 //
 // kin-openapi's own decoding of a large document is mostly repeated work.
 // T.UnmarshalJSON decodes the whole document twice, once more into a generic
 // map only to keep its extensions; Paths.UnmarshalJSON decodes all paths
 // into generic values, and then marshals and decodes each path item again.
 // Decoding each path item straight from its text (PathItem.UnmarshalJSON, as
-// Paths.UnmarshalJSON ends up doing) gives the same document, and the rest
-// is decoded by kin-openapi as before.
-func decodeDocument(data []byte) (*openapi3.T, error) {
+// Paths.UnmarshalJSON ends up doing) gives the same path items, and the rest
+// is decoded by kin-openapi as before. ctx stops the path items not yet
+// decoded.
+func decodeDocument(ctx context.Context, data []byte) (*openapi3.T, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, err
@@ -80,7 +89,7 @@ func decodeDocument(data []byte) (*openapi3.T, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		paths, pathsErr = decodePaths(rawPaths)
+		paths, pathsErr = decodePaths(ctx, rawPaths)
 	}()
 	err = json.Unmarshal(rest, doc)
 	<-done
@@ -96,8 +105,8 @@ func decodeDocument(data []byte) (*openapi3.T, error) {
 
 // decodePaths decodes a paths object as Paths.UnmarshalJSON does: x- keys
 // into Extensions (never nil), every other key a PathItem, here decoded by
-// as many goroutines as there are cores.
-func decodePaths(raw []byte) (*openapi3.Paths, error) {
+// as many goroutines as there are cores, until ctx ends.
+func decodePaths(ctx context.Context, raw []byte) (*openapi3.Paths, error) {
 	var items map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, err
@@ -122,7 +131,7 @@ func decodePaths(raw []byte) (*openapi3.Paths, error) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(keys); i += workers {
+			for i := w; i < len(keys) && ctx.Err() == nil; i += workers {
 				item := &openapi3.PathItem{}
 				errs[i] = item.UnmarshalJSON(items[keys[i]])
 				decoded[i] = item
@@ -130,6 +139,9 @@ func decodePaths(raw []byte) (*openapi3.Paths, error) {
 		})
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for i, k := range keys {
 		if errs[i] != nil {
 			return nil, errs[i]
@@ -150,25 +162,37 @@ func isJSONObject(data []byte) bool {
 // the parser has read it, so that the two run on two cores: the parser's own
 // YAML tree (lines for every message, the x-wso2 extensions) and
 // kin-openapi's document take about the same time on a large JSON file.
-// Its result stands only for the text it was started on: when the parser
-// rewrites the text (lenient, collapseRefChains), it is dropped.
+// Its result stands only for the text it was started on, and only when
+// that text's keys are plain (plainKeys, checked on the tree): when the
+// parser rewrites the text (lenient, collapseRefChains), it is dropped.
+// The parser stops it when it is done with the file (stop), so that a file
+// refused early does not keep a second load running.
 type speculativeLoad struct {
-	data []byte
-	done chan *openapi3.T
+	data   []byte
+	done   chan *openapi3.T
+	cancel context.CancelFunc
 }
 
-// swaggerKey finds a top-level-looking "swagger" key: Swagger 2.0 is never
-// loaded the fast way, so there is nothing to start.
+// swaggerKey finds a "swagger" key: Swagger 2.0 is never loaded the fast
+// way, so there is nothing to start. It matches such a key anywhere, a
+// schema property named swagger too; the JSON is then loaded the fast way
+// after the tree, not beside it: slower, never wrong.
 var swaggerKey = regexp.MustCompile(`"swagger"\s*:`)
+
+// speculate turns the speculative load on. Tests that count a load's
+// allocations turn it off: how much a dropped speculative load allocated
+// depends on when it was stopped, so the count would vary from run to run.
+var speculate = true
 
 // startSpeculativeLoad starts cleanJSONDocument(data) on its own goroutine,
 // or returns nil when data is not a JSON object or looks like Swagger 2.0.
 func startSpeculativeLoad(data []byte) *speculativeLoad {
-	if !isJSONObject(data) || swaggerKey.Match(data) {
+	if !speculate || !isJSONObject(data) || swaggerKey.Match(data) {
 		return nil
 	}
-	s := &speculativeLoad{data: data, done: make(chan *openapi3.T, 1)}
-	go func() { s.done <- cleanJSONDocument(data) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &speculativeLoad{data: data, done: make(chan *openapi3.T, 1), cancel: cancel}
+	go func() { s.done <- cleanJSONDocument(ctx, data) }()
 	return s
 }
 
@@ -180,4 +204,12 @@ func (s *speculativeLoad) result(data []byte) (doc *openapi3.T, ok bool) {
 		return nil, false
 	}
 	return <-s.done, true
+}
+
+// stop ends the load between its steps if it is still running; its result
+// is not wanted any more. A nil load has nothing to stop.
+func (s *speculativeLoad) stop() {
+	if s != nil {
+		s.cancel()
+	}
 }

@@ -1,6 +1,7 @@
 package definition
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 
@@ -60,7 +61,7 @@ func TestCleanJSONDocumentIsWhatLoadFromDataReads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := cleanJSONDocument([]byte(src))
+			got := cleanJSONDocument(context.Background(), []byte(src))
 			if got == nil {
 				t.Fatal("cleanJSONDocument found the document not clean")
 			}
@@ -84,7 +85,7 @@ func TestCleanJSONDocumentLeavesProblemsToTheExactLoad(t *testing.T) {
 		"validation warning":   head + `"paths": {"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "integer"}, "example": "text"}}}}}}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if doc := cleanJSONDocument([]byte(src)); doc != nil {
+			if doc := cleanJSONDocument(context.Background(), []byte(src)); doc != nil {
 				t.Errorf("cleanJSONDocument loaded a document that is not clean")
 			}
 		})

@@ -2,6 +2,7 @@ package definition
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -124,6 +125,7 @@ func (p *parser) load(apiFile string, data []byte) *loadedAPI {
 	}
 	p.text = data
 	p.speculative = startSpeculativeLoad(data)
+	defer p.speculative.stop()
 	var doc yaml.Node
 	if err := unmarshalTree(data, &doc); err != nil {
 		p.collect(p.syntaxError(err))
@@ -200,25 +202,34 @@ func (p *parser) checkVersion() error {
 	return nil
 }
 
-// fastDocument loads data the fast way (cleanJSONDocument): a JSON
-// definition as it is, a YAML one as the JSON its tree spells (yamlAsJSON)
-// while the text is the tree's. It returns nil when data must be loaded the
-// exact way: a problem to report, or YAML the conversion does not cover.
+// fastDocument loads data the fast way (cleanJSONDocument) when the fast
+// way reads it as the exact way does, and returns nil when data must be
+// loaded the exact way: a problem to report, or a text the fast way does
+// not cover. Both ask the file's keys to be plain (plainKeys, on the
+// parser's tree). A JSON definition is read as it is: the speculative load
+// when data is still the text it started on, else data as lenient and
+// collapseRefChains rewrote it (their edits add no key). A YAML definition
+// is read as the JSON its tree spells (yamlAsJSON), so only while data is
+// still the text the tree was parsed from.
 func (p *parser) fastDocument(data []byte) *openapi3.T {
-	if d, ok := p.speculative.result(data); ok {
-		return d
-	}
-	if !isJSONObject(data) {
-		if !sameBytes(data, p.text) {
-			return nil // rewritten (lenient): the tree no longer spells it
-		}
-		j, ok := yamlAsJSON(p.root)
-		if !ok {
+	if isJSONObject(data) {
+		if !plainTree(p.root) {
 			return nil
 		}
-		data = j
+		if d, ok := p.speculative.result(data); ok {
+			return d
+		}
+		p.speculative.stop() // started on the text before its rewrite
+		return cleanJSONDocument(context.Background(), data)
 	}
-	return cleanJSONDocument(data)
+	if !sameBytes(data, p.text) {
+		return nil // rewritten: the tree no longer spells it
+	}
+	j, ok := yamlAsJSON(p.root)
+	if !ok {
+		return nil
+	}
+	return cleanJSONDocument(context.Background(), j)
 }
 
 // sameBytes reports whether a and b are the same slice of memory.

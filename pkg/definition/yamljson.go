@@ -12,23 +12,23 @@ import (
 // kin-openapi's YAML decode reads it as, so that a clean YAML definition can
 // take the fast load (cleanJSONDocument) too. ok is false for anything whose
 // reading it does not reproduce exactly, and the caller then loads the text
-// the exact way, which is right for every document, only slower.
+// the exact way, which is right for every document, only slower. root is
+// the top-level mapping.
 //
 // The exact way is superlinear for YAML: go.yaml.in/yaml/v4 compares every
 // pair of keys of a mapping it decodes for duplicates (checkMappingKeys), so a
 // components.schemas of n entries costs n²/2 comparisons; 30,000 operations
 // took 18 s, a third of it there.
 //
-// What kin-openapi's decode does (openapi3/native_yaml.go), and this does the
-// same: a string or decimal key names a member by its text; an application's own tag
-// (!md) and a timestamp are the text they spell; integers are numbers, and
-// JSON has one kind of number. What it leaves out, ok false: anchors,
-// aliases and merge keys; duplicate keys, and keys other than strings and
-// decimal integers; !!binary and
-// other tags; numbers JSON cannot spell as written (0x2A, 4_2, .5, .inf);
-// booleans YAML 1.1 spells otherwise (yes, on).
-//
-// root is the top-level mapping.
+// What kin-openapi's decode does (openapi3/native_yaml.go), this does the
+// same: a key names a member by its text; an application's own tag (!md) and
+// a timestamp are the text they spell; integers are numbers, and JSON has
+// one kind of number; plain yes and on are text, as go-yaml v4 reads them.
+// What it declines (ok false): keys plainKeys refuses; anchors, aliases and
+// merge keys; numbers JSON cannot spell as written (0x2A, 4_2, .5, .inf);
+// the tags !!binary, !!set and the like; and an explicit !!null, !!bool,
+// !!int or !!float tag, which go-yaml checks against the text (!!null 5 is
+// an error there, not a null).
 func yamlAsJSON(root *yaml.Node) (out []byte, ok bool) {
 	w := &jsonWriter{buf: make([]byte, 0, 1<<16)}
 	if !w.node(root) {
@@ -37,6 +37,7 @@ func yamlAsJSON(root *yaml.Node) (out []byte, ok bool) {
 	return w.buf, true
 }
 
+// jsonWriter accumulates the JSON that yamlAsJSON writes.
 type jsonWriter struct {
 	buf []byte
 }
@@ -46,7 +47,8 @@ var (
 	jsonNumber  = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 )
 
-// node writes n.
+// node appends n as JSON; false when n is something yamlAsJSON declines
+// (the buffer is then of no use).
 func (w *jsonWriter) node(n *yaml.Node) bool {
 	if n == nil || n.Anchor != "" {
 		return false
@@ -72,35 +74,20 @@ func (w *jsonWriter) node(n *yaml.Node) bool {
 	return false // an alias, or a document inside the document
 }
 
+// mapping appends mapping n as a JSON object, its members in order; false
+// when its keys are not plain (plainKeys) or a value is declined.
 func (w *jsonWriter) mapping(n *yaml.Node) bool {
-	var seen map[string]bool
-	if len(n.Content) > 16 {
-		seen = make(map[string]bool, len(n.Content)/2)
+	if !plainKeys(n) {
+		return false
 	}
 	w.buf = append(w.buf, '{')
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if !plainKey(k) {
-			return false
-		}
-		if seen != nil {
-			if seen[k.Value] {
-				return false
-			}
-			seen[k.Value] = true
-		} else {
-			for j := 0; j < i; j += 2 {
-				if n.Content[j].Value == k.Value {
-					return false
-				}
-			}
-		}
 		if i > 0 {
 			w.buf = append(w.buf, ',')
 		}
-		w.text(k.Value)
+		w.text(n.Content[i].Value)
 		w.buf = append(w.buf, ':')
-		if !w.node(v) {
+		if !w.node(n.Content[i+1]) {
 			return false
 		}
 	}
@@ -108,8 +95,70 @@ func (w *jsonWriter) mapping(n *yaml.Node) bool {
 	return true
 }
 
+// plainKeys reports whether the keys of mapping n read the same to
+// encoding/json, which the fast load decodes with, as to kin-openapi's
+// exact load: each a scalar that is a string or a decimal integer without
+// leading zeros, none repeated, no "$ref" spelled in another case. A
+// repeated key is an error to go-yaml, and a JSON document with one is
+// loaded by kin-openapi with encoding/json's generic maps (the last one
+// wins) where the fast load's struct decoding merges them; encoding/json
+// matches "$REF" to the $ref field, kin-openapi's YAML decode keeps it as an
+// unknown member. A mapping of more than 16 keys is checked with a set, a
+// smaller one pair by pair, which allocates nothing.
+func plainKeys(n *yaml.Node) bool {
+	var seen map[string]bool
+	if len(n.Content) > 2*16 {
+		seen = make(map[string]bool, len(n.Content)/2)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !plainKey(k) || (k.Value != "$ref" && strings.EqualFold(k.Value, "$ref")) {
+			return false
+		}
+		if seen != nil {
+			if seen[k.Value] {
+				return false
+			}
+			seen[k.Value] = true
+			continue
+		}
+		for j := 0; j < i; j += 2 {
+			if n.Content[j].Value == k.Value {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainKey reports whether k names a member by its text alone, and no other
+// spelling of the same text could: a string, or an integer written in
+// decimal without leading zeros (200, not 0200). Other scalars (floats,
+// booleans, dates) are declined only to keep the rule simple: no OpenAPI
+// member is named by one.
+func plainKey(k *yaml.Node) bool {
+	if k.Kind != yaml.ScalarNode || k.Anchor != "" {
+		return false
+	}
+	switch tag := k.ShortTag(); {
+	case tag == "!!str":
+		return true
+	case tag == "!!int":
+		return jsonInteger.MatchString(k.Value)
+	}
+	return false
+}
+
+// scalar appends scalar n as a JSON value, as kin-openapi's decode reads
+// it; false for a scalar yamlAsJSON declines.
 func (w *jsonWriter) scalar(n *yaml.Node) bool {
 	tag := n.ShortTag()
+	if n.Style&yaml.TaggedStyle != 0 {
+		switch tag {
+		case "!!null", "!!bool", "!!int", "!!float":
+			return false // go-yaml checks the text against the tag; the exact load says what it finds
+		}
+	}
 	switch {
 	case tag == "!!str" || tag == "!!timestamp" || (strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!")):
 		w.text(n.Value)
@@ -130,24 +179,7 @@ func (w *jsonWriter) scalar(n *yaml.Node) bool {
 	return true
 }
 
-// plainKey reports whether k names a member by its text alone, as
-// kin-openapi's decode names it, and no other spelling of k's value can
-// name the same member: a string, or an integer written in decimal
-// without leading zeros (200, not 0200, which go-yaml finds equal to 200).
-func plainKey(k *yaml.Node) bool {
-	if k.Kind != yaml.ScalarNode || k.Anchor != "" {
-		return false
-	}
-	switch tag := k.ShortTag(); {
-	case tag == "!!str":
-		return true
-	case tag == "!!int":
-		return jsonInteger.MatchString(k.Value)
-	}
-	return false
-}
-
-// text writes s as a JSON string.
+// text appends s as a JSON string.
 func (w *jsonWriter) text(s string) {
 	if plainJSONString(s) {
 		w.buf = append(w.buf, '"')
@@ -163,6 +195,23 @@ func (w *jsonWriter) text(s string) {
 func plainJSONString(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// plainTree reports whether every mapping of the tree under n has plain
+// keys (plainKeys): what the fast load of a JSON file asks of its text.
+func plainTree(n *yaml.Node) bool {
+	if n == nil {
+		return true
+	}
+	if n.Kind == yaml.MappingNode && !plainKeys(n) {
+		return false
+	}
+	for _, c := range n.Content {
+		if !plainTree(c) {
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package definition
 
 import (
+	"context"
 	"testing"
 
 	"go.yaml.in/yaml/v4"
@@ -77,7 +78,7 @@ components:
 			if !ok {
 				t.Fatal("yamlAsJSON declined the document")
 			}
-			got := cleanJSONDocument(j)
+			got := cleanJSONDocument(context.Background(), j)
 			if got == nil {
 				t.Fatalf("cleanJSONDocument found the converted document not clean:\n%s", j)
 			}
