@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"runtime"
 	"strings"
@@ -54,21 +55,22 @@ func cleanJSONDocument(ctx context.Context, data []byte) *openapi3.T {
 }
 
 // decodeDocument decodes data into kin-openapi's document in less time than
-// json.Unmarshal(data, &openapi3.T{}): the paths are decoded apart from the
-// rest of the document, one path item at a time on every core. For a text
-// without repeated keys (plainKeys) the document is the same; with them it
-// may differ (json.Unmarshal merges a repeated "content" within a path
-// item, and this keeps only the last "webhooks"), which is why the fast
-// load is only taken without them.
+// json.Unmarshal(data, &openapi3.T{}): the path items and the component
+// schemas, most of a large document, are decoded one by one on every core,
+// apart from the rest. For a text without repeated keys (plainKeys) the
+// document is the same; with them it may differ (json.Unmarshal merges a
+// repeated "content" within a path item, and this keeps only the last
+// "webhooks"), which is why the fast load is only taken without them.
 //
 // kin-openapi's own decoding of a large document is mostly repeated work.
-// T.UnmarshalJSON decodes the whole document twice, once more into a generic
-// map only to keep its extensions; Paths.UnmarshalJSON decodes all paths
-// into generic values, and then marshals and decodes each path item again.
-// Decoding each path item straight from its text (PathItem.UnmarshalJSON, as
-// Paths.UnmarshalJSON ends up doing) gives the same path items, and the rest
-// is decoded by kin-openapi as before. ctx stops the path items not yet
-// decoded.
+// T.UnmarshalJSON and Components.UnmarshalJSON decode their whole text
+// twice, once more into a generic map only to keep its extensions;
+// Paths.UnmarshalJSON decodes all paths into generic values, then marshals
+// and decodes each path item again. Decoding each path item and each schema
+// straight from its text (PathItem.UnmarshalJSON and SchemaRef.UnmarshalJSON,
+// which kin-openapi ends up calling too) gives the same values, and the rest
+// is decoded by kin-openapi as before, without them. ctx stops the items not
+// yet decoded.
 func decodeDocument(ctx context.Context, data []byte) (*openapi3.T, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
@@ -76,36 +78,36 @@ func decodeDocument(ctx context.Context, data []byte) (*openapi3.T, error) {
 	}
 	doc := &openapi3.T{}
 	rawPaths, ok := top["paths"]
-	if !ok || !isJSONObject(rawPaths) {
+	rawComponents, hasComponents := top["components"]
+	if !ok || !isJSONObject(rawPaths) || (hasComponents && !isJSONObject(rawComponents)) {
 		return doc, json.Unmarshal(data, doc)
 	}
 	delete(top, "paths")
+	delete(top, "components")
 	rest, err := json.Marshal(top)
 	if err != nil {
 		return nil, err
 	}
 	var paths *openapi3.Paths
-	var pathsErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		paths, pathsErr = decodePaths(ctx, rawPaths)
-	}()
+	var components *openapi3.Components
+	var pathsErr, componentsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { paths, pathsErr = decodePaths(ctx, rawPaths) })
+	if hasComponents {
+		wg.Go(func() { components, componentsErr = decodeComponents(ctx, rawComponents) })
+	}
 	err = json.Unmarshal(rest, doc)
-	<-done
-	if err != nil {
+	wg.Wait()
+	if err = errors.Join(err, pathsErr, componentsErr); err != nil {
 		return nil, err
 	}
-	if pathsErr != nil {
-		return nil, pathsErr
-	}
-	doc.Paths = paths
+	doc.Paths, doc.Components = paths, components
 	return doc, nil
 }
 
 // decodePaths decodes a paths object as Paths.UnmarshalJSON does: x- keys
-// into Extensions (never nil), every other key a PathItem, here decoded by
-// as many goroutines as there are cores, until ctx ends.
+// into Extensions (never nil), every other key a PathItem, here decoded in
+// parallel (decodeEach).
 func decodePaths(ctx context.Context, raw []byte) (*openapi3.Paths, error) {
 	var items map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -113,7 +115,6 @@ func decodePaths(ctx context.Context, raw []byte) (*openapi3.Paths, error) {
 	}
 	paths := openapi3.NewPathsWithCapacity(len(items))
 	paths.Extensions = map[string]any{}
-	keys := make([]string, 0, len(items))
 	for k, v := range items {
 		if strings.HasPrefix(k, "x-") {
 			var ext any
@@ -121,34 +122,76 @@ func decodePaths(ctx context.Context, raw []byte) (*openapi3.Paths, error) {
 				return nil, err
 			}
 			paths.Extensions[k] = ext
-			continue
+			delete(items, k)
 		}
+	}
+	return paths, decodeEach(ctx, items, func(k string, item *openapi3.PathItem) { paths.Set(k, item) })
+}
+
+// decodeComponents decodes a components object as Components.UnmarshalJSON
+// does, its schemas decoded in parallel (decodeEach) and the rest by
+// Components.UnmarshalJSON.
+func decodeComponents(ctx context.Context, raw []byte) (*openapi3.Components, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	rawSchemas, ok := fields["schemas"]
+	if ok && isJSONObject(rawSchemas) {
+		delete(fields, "schemas")
+	}
+	rest, err := json.Marshal(fields)
+	if err != nil {
+		return nil, err
+	}
+	c := &openapi3.Components{}
+	if err := c.UnmarshalJSON(rest); err != nil {
+		return nil, err
+	}
+	if !ok || !isJSONObject(rawSchemas) {
+		return c, nil // none, or decoded with the rest
+	}
+	var schemas map[string]json.RawMessage
+	if err := json.Unmarshal(rawSchemas, &schemas); err != nil {
+		return nil, err
+	}
+	c.Schemas = make(openapi3.Schemas, len(schemas))
+	return c, decodeEach(ctx, schemas, func(k string, s *openapi3.SchemaRef) { c.Schemas[k] = s })
+}
+
+// decodeEach decodes every value of raw into a new T with T's UnmarshalJSON,
+// on as many goroutines as there are cores, until ctx ends, and then hands
+// each to set with its key, on the caller's goroutine. It returns the first
+// error, having set nothing.
+func decodeEach[T any, PT interface {
+	*T
+	UnmarshalJSON([]byte) error
+}](ctx context.Context, raw map[string]json.RawMessage, set func(string, PT)) error {
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
 		keys = append(keys, k)
 	}
-	decoded := make([]*openapi3.PathItem, len(keys))
+	decoded := make([]PT, len(keys))
 	errs := make([]error, len(keys))
 	workers := min(runtime.GOMAXPROCS(0), len(keys))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(keys) && ctx.Err() == nil; i += workers {
-				item := &openapi3.PathItem{}
-				errs[i] = item.UnmarshalJSON(items[keys[i]])
-				decoded[i] = item
+				v := PT(new(T))
+				errs[i] = v.UnmarshalJSON(raw[keys[i]])
+				decoded[i] = v
 			}
 		})
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
+		return err
 	}
 	for i, k := range keys {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		paths.Set(k, decoded[i])
+		set(k, decoded[i])
 	}
-	return paths, nil
+	return nil
 }
 
 // isJSONObject reports whether data starts, past JSON's whitespace, with "{":
