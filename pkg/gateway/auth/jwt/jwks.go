@@ -3,7 +3,6 @@ package jwt
 import (
 	"context"
 	"fmt"
-	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 )
 
 const (
@@ -270,9 +271,9 @@ func checkJWKSURL(raw string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("the JWKS URL %s is http:// to a host that is not loopback; use https:// (keys fetched in clear could be replaced on the way)", u.Redacted())
+		return fmt.Errorf("the JWKS URL %s is http:// to a host that is not loopback; use https:// (keys fetched in clear could be replaced on the way)", endpoint.Redact(raw))
 	}
-	return fmt.Errorf("the JWKS URL %s is not https://; use https:// (or http:// on loopback)", u.Redacted())
+	return fmt.Errorf("the JWKS URL %s is not https://; use https:// (or http:// on loopback)", endpoint.Redact(raw))
 }
 
 // isLoopback reports whether host is localhost or a loopback IP.

@@ -14,7 +14,7 @@ type IssuerStatus struct {
 	// Cert and HMAC say the issuer has a certificate file and a shared secret.
 	Cert bool `json:"cert,omitempty"`
 	HMAC bool `json:"hmac,omitempty"`
-	// JWKSURL is shown without a password.
+	// JWKSURL is shown without its credentials (endpoint.Redact).
 	JWKSURL string `json:"jwks_url,omitempty"`
 	// JWKSKeys is the number of keys of the last good key set; JWKSLoaded
 	// is false until a first one arrived (tokens of an issuer without

@@ -9,9 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -180,12 +180,8 @@ func newIssuer(cfg Issuer, o *Options) (*issuer, error) {
 		if err := checkJWKSURL(cfg.JWKSURL); err != nil {
 			return nil, fmt.Errorf("%s: %v", cfg.name(), err)
 		}
-		shown := cfg.JWKSURL
-		if u, err := url.Parse(cfg.JWKSURL); err == nil {
-			shown = u.Redacted()
-		}
 		is.jwks = &jwksSource{
-			url: cfg.JWKSURL, shown: shown, issuer: cfg.Issuer,
+			url: cfg.JWKSURL, shown: endpoint.Redact(cfg.JWKSURL), issuer: cfg.Issuer,
 			client: o.HTTPClient, log: o.Logger, now: o.Now,
 			interval: o.RefreshInterval, minGap: o.MinRefreshGap,
 			first: make(chan struct{}), kick: make(chan struct{}, 1),

@@ -532,3 +532,23 @@ func TestCacheKeyCollisionIsAMiss(t *testing.T) {
 		t.Fatalf("another token with the same key got %+v", got)
 	}
 }
+
+// TestJWKSURLCredentialsStayOutOfStatusAndLogs protects a JWKS URL that
+// carries a token as its user name (https://TOKEN@idp/jwks): /status and
+// the log show it redacted, as every other URL (endpoint.Redact), not
+// whole, as url.URL.Redacted leaves a URL without a password.
+func TestJWKSURLCredentialsStayOutOfStatusAndLogs(t *testing.T) {
+	genKeys(t)
+	srv := newJWKSServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
+	srv.down.Store(true) // the fetch fails, so the URL is logged
+	const secret = "s3cr3t-t0ken"
+	withToken := strings.Replace(srv.URL, "http://", "http://"+secret+"@", 1)
+	h := newHarness(t, Options{Issuers: []Issuer{{Issuer: testIssuer, JWKSURL: withToken}}, StartTimeout: 200 * time.Millisecond})
+	st := h.v.Status()
+	if len(st) != 1 || st[0].JWKSURL == "" || strings.Contains(st[0].JWKSURL, secret) {
+		t.Errorf("status shows the JWKS URL as %q; want it without %q", st[0].JWKSURL, secret)
+	}
+	if strings.Contains(h.logs.String(), secret) {
+		t.Errorf("the log shows the JWKS URL's token:\n%s", h.logs.String())
+	}
+}
