@@ -13,6 +13,7 @@ import (
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/basic"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/etcdstore"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"github.com/micro-gw/micro-gw/pkg/spec"
 )
 
@@ -119,7 +120,7 @@ func checkSecurity(s SecurityConfig) error {
 		return fmt.Errorf("--jwt-clock-skew=%s: use a duration from 0 to %s (micro-gw 3.x allowed 5s)", s.JWTClockSkew, auth.MaxClockSkew)
 	}
 	if s.JWTCacheSize < 0 {
-		return fmt.Errorf("--jwt-cache-size=%d: must not be negative (0 turns the cache off)", s.JWTCacheSize)
+		return fmt.Errorf("--jwt-cache-size=%d: must not be negative (0 takes the default, %s)", s.JWTCacheSize, settings.Named("jwt-cache-size").Default)
 	}
 	if (s.JWTAudience != "" || s.JWTJWKSURL != "" || s.JWTCert != "") && s.JWTIssuer == "" {
 		return errors.New("--jwt-audience, --jwt-jwks-url and --jwt-cert describe the issuer of --jwt-issuer: set --jwt-issuer too (the iss claim to accept)")

@@ -16,8 +16,9 @@
 //   - JWKS documents are parsed with crypto/* and encoding/json: RSA (n, e),
 //     EC (crv, x, y) and OKP Ed25519 (x) are small and well defined, and a
 //     JOSE library would be a second dependency for forty lines.
-//   - Verified tokens are cached by their SHA-256 until min(exp, +15m), the
-//     bound micro-gw 3.x used; a hit allocates nothing. Failures are not
+//   - Verified tokens are cached until min(exp, +15m), the bound micro-gw
+//     3.x used, keyed by a per-process seeded maphash of the token, with
+//     the whole token kept and compared on a hit; a hit allocates nothing. Failures are not
 //     cached: the cheap ones (malformed, unknown issuer) fail before any
 //     signature check, and a failure cache keyed by attacker-chosen bytes
 //     would only evict good entries.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/micro-gw/micro-gw/pkg/gateway/endpoint"
+	"github.com/micro-gw/micro-gw/pkg/gateway/settings"
 	"log/slog"
 	"net/http"
 	"os"
@@ -32,8 +33,11 @@ const (
 	// minSecretBytes is the shortest HMAC secret accepted (RFC 7518 3.2:
 	// a key at least as long as the HS256 hash).
 	minSecretBytes = 32
-	defaultCache   = 10000
 )
+
+// defaultCache is the cache size a zero CacheSize takes: the setting's
+// default.
+var defaultCache = settings.Named("jwt-cache-size").DefaultInt()
 
 // Options configure a Verifier. Zero durations take the defaults named.
 type Options struct {
