@@ -247,7 +247,7 @@ func start(ctx context.Context, p Program, g *spec.Gateway, cfg Config, log *slo
 	authCtx, gw.stopAuth = context.WithCancel(ctx)
 	var verifiers *auth.Verifiers
 	if secured {
-		if verifiers, err = gw.verifiers(authCtx, g, cfg); err != nil {
+		if verifiers, err = gw.verifiers(authCtx, cfg); err != nil {
 			return gw, err
 		}
 		if err := checkAuth(g, verifiers, log); err != nil {

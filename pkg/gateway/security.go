@@ -139,11 +139,12 @@ func checkSecurity(s SecurityConfig) error {
 	return nil
 }
 
-// verifiers builds the credential checkers the settings configure, for the
-// APIs of g that need them. JWKS fetching, the htpasswd re-read and the
-// etcd watches run until ctx ends. It returns nil verifiers when every
-// resource is served open.
-func (gw *Server) verifiers(ctx context.Context, g *spec.Gateway, cfg Config) (*auth.Verifiers, error) {
+// verifiers builds the credential checkers the settings configure. JWKS
+// fetching, the htpasswd re-read and the etcd watches run until ctx ends.
+// The caller builds them only when some resource is protected; checkAuth
+// then refuses a gateway whose protected APIs need one the settings do not
+// configure.
+func (gw *Server) verifiers(ctx context.Context, cfg Config) (*auth.Verifiers, error) {
 	s := cfg.Security
 	v := &auth.Verifiers{KeepCredentials: s.KeepAuthHeader}
 	var issuers []jwt.Issuer
