@@ -40,13 +40,15 @@ type Guard struct {
 	// (x-wso2-disable-security); mandatory mutual TLS still applies.
 	noCredentials bool
 	optional      bool
-	// mutual is spec.MutualSSLMandatory or spec.MutualSSLOptional, or "".
-	mutual     string
-	authHeader string
-	alts       [][]requirement
-	api        string
-	apiVersion string
-	v          *Verifiers
+	// mutualRequired is x-wso2-mutual-ssl: mandatory. Optional asks
+	// nothing of the request: the HTTPS listener verifies a client
+	// certificate whenever one is given (--client-ca).
+	mutualRequired bool
+	authHeader     string
+	alts           [][]requirement
+	api            string
+	apiVersion     string
+	v              *Verifiers
 	// challenge is the WWW-Authenticate value of a 401.
 	challenge string
 }
@@ -66,7 +68,7 @@ func Compile(sec *spec.Security, api *spec.API, v *Verifiers) *Guard {
 	if v == nil {
 		v = &Verifiers{}
 	}
-	g := &Guard{open: sec.Disabled && sec.MutualSSL != spec.MutualSSLMandatory, noCredentials: sec.Disabled, optional: sec.Optional, mutual: sec.MutualSSL, authHeader: sec.AuthHeader,
+	g := &Guard{open: sec.Disabled && sec.MutualSSL != spec.MutualSSLMandatory, noCredentials: sec.Disabled, optional: sec.Optional, mutualRequired: sec.MutualSSL == spec.MutualSSLMandatory, authHeader: sec.AuthHeader,
 		api: api.Title, apiVersion: api.Version, v: v}
 	if g.authHeader == "" {
 		g.authHeader = spec.DefaultAuthHeader
@@ -112,11 +114,8 @@ func (g *Guard) Check(ctx *fasthttp.RequestCtx) (*Principal, *fault.Fault) {
 	if g.open {
 		return nil, nil
 	}
-	if g.mutual != "" {
-		verified := ctx.IsTLS() && VerifiedClientConn(ctx.Conn())
-		if !verified && g.mutual == spec.MutualSSLMandatory {
-			return nil, fault.ClientCertRequired
-		}
+	if g.mutualRequired && !VerifiedClientConn(ctx.Conn()) {
+		return nil, fault.ClientCertRequired
 	}
 	if g.noCredentials {
 		return nil, nil
