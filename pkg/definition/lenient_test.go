@@ -230,6 +230,7 @@ paths:
 	wantExactly(t, got,
 		`d.yaml:10: security requirement "petstore_auth:[]" is a string; read as {petstore_auth: []}: write it as an object, "- petstore_auth: []" (a space after the colon)`,
 		`d.yaml:11: security requirement "petstore_auth:[admin, \"x\"]" is a string; read as {petstore_auth: [admin, x]}: write it as an object, "- petstore_auth: [admin, x]" (a space after the colon)`,
+		`d.yaml:16: GET /x: security scheme "default" is apikey, for which the gateway checks no scopes or roles, so admin is not enforced; remove the list, or require the scopes with an oauth2 scheme`,
 		`d.yaml:16: GET /x: the scopes of security scheme "default" are the scalar "admin"; read as the list [admin]: write a list, default: [admin]`,
 	)
 }

@@ -458,6 +458,9 @@ func (p *parser) requirement(r namedReq, prefix string) spec.Requirement {
 	req := spec.Requirement{Scheme: r.name, Kind: s.kind, In: s.in, Name: s.name}
 	if s.kind == spec.KindOAuth2 {
 		req.Scopes = r.scopes
+	} else if len(r.scopes) > 0 && p.sec.first(r.at) {
+		p.warn(r.at, "%ssecurity scheme %q is %s, for which the gateway checks no scopes or roles, so %s is not enforced; remove the list, or require the scopes with an oauth2 scheme",
+			prefix, r.name, s.kind, strings.Join(r.scopes, ", "))
 	}
 	return req
 }

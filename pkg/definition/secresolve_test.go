@@ -403,3 +403,32 @@ paths:
 			sec: []string{"GET /x: oauth2 + basic"}},
 	})
 }
+
+// TestScopesOnSchemesWithoutScopesAreWarned protects what a definition
+// declares: scopes (OpenAPI 3.1 roles) listed for an API key or basic auth
+// scheme are not checked by the gateway, and the build says so instead of
+// dropping them in silence.
+func TestScopesOnSchemesWithoutScopesAreWarned(t *testing.T) {
+	schemes := `components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Key}
+    basic: {type: http, scheme: basic}
+`
+	runSecCases(t, []secCase{
+		{name: "api key with scopes", def: endpointAPI + `paths:
+  /x:
+    get:
+      security: [{key: [admin]}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec:   []string{"GET /x: apikey(header X-Key)"},
+			lines: []string{`d.yaml:8: GET /x: security scheme "key" is apikey, for which the gateway checks no scopes or roles, so admin is not enforced; remove the list, or require the scopes with an oauth2 scheme`}},
+		{name: "basic without scopes", def: endpointAPI + `paths:
+  /x:
+    get:
+      security: [{basic: []}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec: []string{"GET /x: basic"}},
+	})
+}
