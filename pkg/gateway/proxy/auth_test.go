@@ -9,6 +9,7 @@ import (
 
 	jwtlib "github.com/golang-jwt/jwt/v5"
 
+	"github.com/micro-gw/micro-gw/internal/jwktest"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth/jwt"
 	"github.com/micro-gw/micro-gw/pkg/spec"
@@ -18,7 +19,7 @@ import (
 // JWKS server, the htpasswd users alice:wonderland, and revocations.
 type guarded struct {
 	url     string
-	jwks    *jwksServer
+	jwks    *jwktest.Server
 	clock   *testClock
 	revoked *revocations
 	prod    string // the production backend's address (its echo says host=)
@@ -27,7 +28,7 @@ type guarded struct {
 
 func startGuarded(t *testing.T, withSandbox bool, keep bool, routes map[string]*spec.Security) *guarded {
 	t.Helper()
-	g := &guarded{jwks: newJWKS(t, allKeys(t)...), clock: newTestClock(), revoked: &revocations{}}
+	g := &guarded{jwks: jwktest.NewServer(t, allKeys(t)...), clock: newTestClock(), revoked: &revocations{}}
 	prod := echo(t)
 	g.prod = prod.Listener.Addr().String()
 	sandboxURL := ""
@@ -153,14 +154,14 @@ func TestRotatedKeyAndJWKSOutagesThroughTheProxy(t *testing.T) {
 	rotated := signed(t, jwtlib.SigningMethodES256, ecKey, "ec-2032", claims())
 	callAuth(t, g.url+"/bearer", bearer(rotated)...).mustFail(t, "kid not yet published", 401, 900901)
 
-	g.jwks.publish(t, append(allKeys(t), jwk(t, "ec-2032", &ecKey.PublicKey))...)
+	g.jwks.Set(t, append(allKeys(t), jwk(t, "ec-2032", &ecKey.PublicKey))...)
 	// The unknown-kid refresh is rate limited (10 s by default) on the
 	// injected clock: move past the gap.
 	g.clock.Add(11 * time.Second)
 	callAuth(t, g.url+"/bearer", bearer(rotated)...).mustPass(t, "kid published after rotation")
 
 	// During an outage the last good keys still verify new tokens.
-	g.jwks.down.Store(true)
+	g.jwks.Down.Store(true)
 	g.clock.Add(11 * time.Second)
 	callAuth(t, g.url+"/bearer", bearer(signed(t, jwtlib.SigningMethodEdDSA, edKey, "ed", claims()))...).mustPass(t, "JWKS down, known kid")
 	callAuth(t, g.url+"/bearer", bearer(signed(t, jwtlib.SigningMethodES256, ecKey, "ec-2033", claims()))...).
@@ -171,8 +172,8 @@ func TestRotatedKeyAndJWKSOutagesThroughTheProxy(t *testing.T) {
 // a first key set exists every token gets 401 900900 (never a pass, never a
 // hang), then tokens pass once the JWKS server answers.
 func TestJWKSDownAtStartFailsClosedWith900900(t *testing.T) {
-	js := newJWKS(t, allKeys(t)...)
-	js.down.Store(true)
+	js := jwktest.NewServer(t, allKeys(t)...)
+	js.Down.Store(true)
 	clock := newTestClock()
 	logs := &syncBuffer{}
 	v := verifier(t, js.URL, clock, jwt.Options{StartTimeout: 100 * time.Millisecond, MinRefreshGap: time.Millisecond,
@@ -187,7 +188,7 @@ func TestJWKSDownAtStartFailsClosedWith900900(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "no signing keys") {
 		t.Errorf("no clear log line about the missing key set:\n%s", l)
 	}
-	js.down.Store(false)
+	js.Down.Store(false)
 	clock.Add(time.Second)
 	callAuth(t, gw.url+"/shop/bearer", bearer(rsaToken(t))...).mustPass(t, "JWKS up")
 }

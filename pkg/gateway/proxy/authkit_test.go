@@ -16,7 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,39 +91,6 @@ func jwk(t testing.TB, kid string, pub crypto.PublicKey) map[string]any {
 		t.Fatal(err)
 	}
 	return k
-}
-
-// jwksServer is a real JWKS endpoint on 127.0.0.1 whose keys, and whether
-// it answers, the test changes.
-type jwksServer struct {
-	*httptest.Server
-	doc  atomic.Pointer[[]byte]
-	down atomic.Bool
-}
-
-func newJWKS(t testing.TB, keys ...map[string]any) *jwksServer {
-	t.Helper()
-	s := &jwksServer{}
-	s.publish(t, keys...)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(*s.doc.Load())
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *jwksServer) publish(t testing.TB, keys ...map[string]any) {
-	t.Helper()
-	b, err := json.Marshal(map[string]any{"keys": keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.doc.Store(&b)
 }
 
 // allKeys are the JWKs of the test's RSA, EC and Ed25519 keys.

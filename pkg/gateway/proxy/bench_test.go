@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/micro-gw/micro-gw/internal/jwktest"
 	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
 	"github.com/valyala/fasthttp"
 
@@ -87,7 +88,7 @@ func BenchmarkProxyJWT(b *testing.B) {
 	defer be.Shutdown()
 	backend := "http://" + ln.Addr().String()
 	clock := newTestClock()
-	js := newJWKS(b, allKeys(b)...)
+	js := jwktest.NewServer(b, allKeys(b)...)
 	v := &auth.Verifiers{Tokens: verifier(b, js.URL, clock, jwt.Options{})}
 	open := startGateway(b, shop(backend, "", map[string]*spec.Security{"/pet/{id}": {Disabled: true}}), Options{})
 	guarded := startGateway(b, shop(backend, "", map[string]*spec.Security{"/pet/{id}": anyOf(all(oauth2()))}), Options{Auth: v})

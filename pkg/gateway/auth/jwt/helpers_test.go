@@ -11,20 +11,16 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"github.com/micro-gw/micro-gw/internal/jwktest"
 	"io"
 	"log/slog"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,46 +155,6 @@ func jwkOf(t testing.TB, kid string, pub crypto.PublicKey) map[string]any {
 	}
 	return k
 }
-
-// jwksServer is a real JWKS endpoint on loopback whose document, and
-// whether it answers, the test changes.
-type jwksServer struct {
-	*httptest.Server
-	doc     atomic.Pointer[[]byte]
-	down    atomic.Bool
-	fetches atomic.Int64
-}
-
-func newJWKSServer(t testing.TB, keys ...map[string]any) *jwksServer {
-	t.Helper()
-	s := &jwksServer{}
-	s.set(t, keys...)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fetches.Add(1)
-		if s.down.Load() {
-			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(*s.doc.Load())
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *jwksServer) set(t testing.TB, keys ...map[string]any) {
-	t.Helper()
-	if keys == nil {
-		keys = []map[string]any{}
-	}
-	b, err := json.Marshal(map[string]any{"keys": keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.setRaw(b)
-}
-
-func (s *jwksServer) setRaw(b []byte) { s.doc.Store(&b) }
 
 // writeFile writes a file in the test's folder and returns its path.
 func writeFile(t testing.TB, name string, data []byte) string {

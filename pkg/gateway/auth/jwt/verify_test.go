@@ -13,16 +13,17 @@ import (
 
 	jwtlib "github.com/golang-jwt/jwt/v5"
 
+	"github.com/micro-gw/micro-gw/internal/jwktest"
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/fault"
 )
 
 // jwksHarness is a verifier trusting testIssuer through a JWKS server
 // publishing every test key under its kid.
-func jwksHarness(t *testing.T, mod func(*Options)) (*harness, *jwksServer) {
+func jwksHarness(t *testing.T, mod func(*Options)) (*harness, *jwktest.Server) {
 	t.Helper()
 	genKeys(t)
-	srv := newJWKSServer(t,
+	srv := jwktest.NewServer(t,
 		jwkOf(t, "rsa-a", &rsaA.PublicKey),
 		jwkOf(t, "ec-256", &ecP256.PublicKey),
 		jwkOf(t, "ec-384", &ecP384.PublicKey),
@@ -64,7 +65,7 @@ func TestEveryAsymmetricAlgorithmIsAcceptedWithItsKey(t *testing.T) {
 func TestES512IsAcceptedWithAP521Key(t *testing.T) {
 	genKeys(t)
 	p521 := mustEC(t, "P-521")
-	srv := newJWKSServer(t, jwkOf(t, "ec-521", &p521.PublicKey))
+	srv := jwktest.NewServer(t, jwkOf(t, "ec-521", &p521.PublicKey))
 	h := newHarness(t, Options{Issuers: []Issuer{{Issuer: testIssuer, JWKSURL: srv.URL}}})
 	h.accept(t, sign(t, jwtlib.SigningMethodES512, p521, "ec-521", claims()))
 	h.refuse(t, sign(t, jwtlib.SigningMethodES256, ecP256, "ec-521", claims()), fault.InvalidCredentials)
@@ -120,7 +121,7 @@ func TestJWKAlgRestrictsTheKey(t *testing.T) {
 	genKeys(t)
 	k := jwkOf(t, "rs256-only", &rsaA.PublicKey)
 	k["alg"] = "RS256"
-	srv := newJWKSServer(t, k)
+	srv := jwktest.NewServer(t, k)
 	h := newHarness(t, Options{Issuers: []Issuer{{Issuer: testIssuer, JWKSURL: srv.URL}}})
 	h.accept(t, sign(t, jwtlib.SigningMethodRS256, rsaA, "rs256-only", claims()))
 	h.refuse(t, sign(t, jwtlib.SigningMethodPS256, rsaA, "rs256-only", claims()), fault.InvalidCredentials)
@@ -334,7 +335,7 @@ func TestTokenWithoutKidUsesTheOnlyFittingKey(t *testing.T) {
 	h.accept(t, sign(t, jwtlib.SigningMethodRS256, rsaA, "", claims()))
 	h.accept(t, sign(t, jwtlib.SigningMethodEdDSA, edKey, "", claims()))
 	// Two P-256 keys: a token must name its key.
-	srv.set(t, jwkOf(t, "ec-1", &ecP256.PublicKey), jwkOf(t, "ec-2", &ecP256b.PublicKey))
+	srv.Set(t, jwkOf(t, "ec-1", &ecP256.PublicKey), jwkOf(t, "ec-2", &ecP256b.PublicKey))
 	h.clock.Advance(time.Minute)
 	h.accept(t, sign(t, jwtlib.SigningMethodES256, ecP256b, "ec-2", claims())) // refreshes the set
 	h.refuse(t, sign(t, jwtlib.SigningMethodES256, ecP256b, "", claims()), fault.InvalidCredentials)
@@ -367,7 +368,7 @@ func TestMalformedTokensAreRefused(t *testing.T) {
 func TestRotatedKeyIsAcceptedAfterRefresh(t *testing.T) {
 	h, srv := jwksHarness(t, nil)
 	h.accept(t, sign(t, jwtlib.SigningMethodRS256, rsaA, "rsa-a", claims()))
-	srv.set(t, jwkOf(t, "rsa-b", &rsaB.PublicKey))
+	srv.Set(t, jwkOf(t, "rsa-b", &rsaB.PublicKey))
 	h.clock.Advance(10 * time.Second) // the default MinRefreshGap since the start fetch
 	h.accept(t, sign(t, jwtlib.SigningMethodRS256, rsaB, "rsa-b", claims()))
 	// The old key is gone from the set now.
@@ -376,7 +377,7 @@ func TestRotatedKeyIsAcceptedAfterRefresh(t *testing.T) {
 
 func TestUnknownKidFloodFetchesAtMostOncePerGap(t *testing.T) {
 	h, srv := jwksHarness(t, nil)
-	before := srv.fetches.Load()
+	before := srv.Fetches.Load()
 	flood := func() {
 		var wg sync.WaitGroup
 		for i := 0; i < 50; i++ {
@@ -392,30 +393,30 @@ func TestUnknownKidFloodFetchesAtMostOncePerGap(t *testing.T) {
 		wg.Wait()
 	}
 	flood() // within the gap since the start fetch: no fetch at all
-	if n := srv.fetches.Load() - before; n != 0 {
+	if n := srv.Fetches.Load() - before; n != 0 {
 		t.Fatalf("%d fetches within the gap after the start fetch, want 0", n)
 	}
 	h.clock.Advance(10 * time.Second)
 	flood()
-	if n := srv.fetches.Load() - before; n != 1 {
+	if n := srv.Fetches.Load() - before; n != 1 {
 		t.Fatalf("%d fetches for a flood of unknown kids, want 1", n)
 	}
 	h.clock.Advance(9 * time.Second)
 	flood()
-	if n := srv.fetches.Load() - before; n != 1 {
+	if n := srv.Fetches.Load() - before; n != 1 {
 		t.Fatalf("%d fetches 9s later, want still 1", n)
 	}
 	h.clock.Advance(time.Second)
 	flood()
-	if n := srv.fetches.Load() - before; n != 2 {
+	if n := srv.Fetches.Load() - before; n != 2 {
 		t.Fatalf("%d fetches after a second gap, want 2", n)
 	}
 }
 
 func TestJWKSDownAtStartFailsClosedUntilItComesUp(t *testing.T) {
 	genKeys(t)
-	srv := newJWKSServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
-	srv.down.Store(true)
+	srv := jwktest.NewServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
+	srv.Down.Store(true)
 	h := newHarness(t, Options{Issuers: []Issuer{{Issuer: testIssuer, JWKSURL: srv.URL}}})
 	tok := sign(t, jwtlib.SigningMethodRS256, rsaA, "rsa-a", claims())
 	h.refuse(t, tok, fault.AuthUnavailable)
@@ -427,7 +428,7 @@ func TestJWKSDownAtStartFailsClosedUntilItComesUp(t *testing.T) {
 	// Invalid tokens of other issuers are still just invalid.
 	h.refuse(t, sign(t, jwtlib.SigningMethodRS256, rsaA, "rsa-a", claims("iss", "https://other.test")), fault.InvalidCredentials)
 
-	srv.down.Store(false)
+	srv.Down.Store(false)
 	h.clock.Advance(10 * time.Second) // a refresh is allowed again: this request triggers and waits for it
 	h.accept(t, tok)
 }
@@ -439,22 +440,22 @@ func TestJWKSOutageKeepsTheLastGoodKeys(t *testing.T) {
 		name   string
 		broken func()
 	}{
-		{"503", func() { srv.down.Store(true) }},
-		{"not JSON", func() { srv.down.Store(false); srv.setRaw([]byte("<html>oops</html>")) }},
-		{"empty set", func() { srv.set(t) }},
-		{"oct only", func() { srv.set(t, map[string]any{"kty": "oct", "kid": "rsa-a", "k": "c2VjcmV0"}) }},
-		{"too large", func() { srv.setRaw(make([]byte, maxJWKSBytes+10)) }},
+		{"503", func() { srv.Down.Store(true) }},
+		{"not JSON", func() { srv.Down.Store(false); srv.SetRaw([]byte("<html>oops</html>")) }},
+		{"empty set", func() { srv.Set(t) }},
+		{"oct only", func() { srv.Set(t, map[string]any{"kty": "oct", "kid": "rsa-a", "k": "c2VjcmV0"}) }},
+		{"too large", func() { srv.SetRaw(make([]byte, maxJWKSBytes+10)) }},
 		{"server gone", func() { srv.Close() }}, // last: it stays gone
 	} {
 		name, broken := c.name, c.broken
 		t.Run(name, func(t *testing.T) {
 			broken()
-			before := srv.fetches.Load()
+			before := srv.Fetches.Load()
 			h.clock.Advance(10 * time.Second)
 			// An unknown kid triggers a fetch, which fails...
 			h.refuse(t, sign(t, jwtlib.SigningMethodRS256, rsaB, "rsa-new", claims()), fault.InvalidCredentials)
-			if name != "server gone" && srv.fetches.Load() == before {
-				t.Fatalf("no fetch was made (%d before, %d after); logs:\n%s", before, srv.fetches.Load(), h.logs.String())
+			if name != "server gone" && srv.Fetches.Load() == before {
+				t.Fatalf("no fetch was made (%d before, %d after); logs:\n%s", before, srv.Fetches.Load(), h.logs.String())
 			}
 			// ...and the keys fetched before still verify new tokens.
 			h.accept(t, sign(t, jwtlib.SigningMethodRS256, rsaA, "rsa-a", claims()))
@@ -486,14 +487,14 @@ func mustEC(t *testing.T, curve string) *ecdsa.PrivateKey {
 // (with the error), then the keys held and when they were fetched.
 func TestStatusShowsWhetherKeysAreLoaded(t *testing.T) {
 	genKeys(t)
-	srv := newJWKSServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
-	srv.down.Store(true)
+	srv := jwktest.NewServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
+	srv.Down.Store(true)
 	h := newHarness(t, Options{Issuers: []Issuer{{Issuer: testIssuer, JWKSURL: srv.URL, ValidateSubscription: true}}})
 	st := h.v.Status()
 	if len(st) != 1 || st[0].Issuer != testIssuer || st[0].JWKSLoaded || st[0].JWKSError == "" || !st[0].ValidateSubscription {
 		t.Fatalf("status with the JWKS server down = %+v", st)
 	}
-	srv.down.Store(false)
+	srv.Down.Store(false)
 	h.clock.Advance(10 * time.Second)
 	h.accept(t, sign(t, jwtlib.SigningMethodRS256, rsaA, "rsa-a", claims()))
 	st = h.v.Status()
@@ -539,8 +540,8 @@ func TestCacheKeyCollisionIsAMiss(t *testing.T) {
 // whole, as url.URL.Redacted leaves a URL without a password.
 func TestJWKSURLCredentialsStayOutOfStatusAndLogs(t *testing.T) {
 	genKeys(t)
-	srv := newJWKSServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
-	srv.down.Store(true) // the fetch fails, so the URL is logged
+	srv := jwktest.NewServer(t, jwkOf(t, "rsa-a", &rsaA.PublicKey))
+	srv.Down.Store(true) // the fetch fails, so the URL is logged
 	const secret = "s3cr3t-t0ken"
 	withToken := strings.Replace(srv.URL, "http://", "http://"+secret+"@", 1)
 	h := newHarness(t, Options{Issuers: []Issuer{{Issuer: testIssuer, JWKSURL: withToken}}, StartTimeout: 200 * time.Millisecond})
