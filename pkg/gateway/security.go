@@ -133,10 +133,7 @@ func checkSecurity(s SecurityConfig) error {
 			return fmt.Errorf("--%s=%q: give an etcd key prefix ending in /", p.flag, p.v)
 		}
 	}
-	if s.APIKeyPrefix == s.RevokedPrefix || strings.HasPrefix(s.APIKeyPrefix, s.RevokedPrefix) || strings.HasPrefix(s.RevokedPrefix, s.APIKeyPrefix) {
-		return fmt.Errorf("--apikey-prefix=%q and --revoked-prefix=%q overlap: give them separate prefixes", s.APIKeyPrefix, s.RevokedPrefix)
-	}
-	return nil
+	return etcdstore.CheckPrefixes(s.APIKeyPrefix, s.RevokedPrefix)
 }
 
 // verifiers builds the credential checkers the settings configure. JWKS

@@ -3,6 +3,7 @@ package etcdstore
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"strings"
@@ -73,6 +74,16 @@ type rejection struct {
 	reason string
 }
 
+// CheckPrefixes refuses API key and revocation prefixes that overlap (one
+// starts with the other, equal ones too): each watch would read the other's
+// records as its own.
+func CheckPrefixes(apiKey, revoked string) error {
+	if strings.HasPrefix(apiKey, revoked) || strings.HasPrefix(revoked, apiKey) {
+		return fmt.Errorf("--apikey-prefix=%q and --revoked-prefix=%q overlap: one starts with the other; give them separate prefixes", apiKey, revoked)
+	}
+	return nil
+}
+
 // New creates a Store that follows its two prefixes through r. Call it
 // before r.Start; r must have etcd endpoints for anything to be found.
 func New(r *discovery.Resolver, opts Options) (*Store, error) {
@@ -85,8 +96,8 @@ func New(r *discovery.Resolver, opts Options) (*Store, error) {
 	if opts.RevokedPrefix == "" {
 		opts.RevokedPrefix = settings.Named("revoked-prefix").Default
 	}
-	if strings.HasPrefix(opts.APIKeyPrefix, opts.RevokedPrefix) || strings.HasPrefix(opts.RevokedPrefix, opts.APIKeyPrefix) {
-		return nil, errors.New("--apikey-prefix and --revoked-prefix overlap: one starts with the other; give them separate prefixes")
+	if err := CheckPrefixes(opts.APIKeyPrefix, opts.RevokedPrefix); err != nil {
+		return nil, err
 	}
 	s := &Store{opts: opts, now: opts.Now, log: opts.Logger, res: r, rejected: map[string]rejection{}}
 	if s.now == nil {
