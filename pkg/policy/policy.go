@@ -219,7 +219,11 @@ func (r *reader) policy(name string, n *yaml.Node) (spec.Policy, bool) {
 			p.TimeUnit = v.Value
 		case "stopOnQuotaReach":
 			// micro-gw 3.x's subscription policies carried it; the
-			// gateway always stops at the quota.
+			// gateway always stops at the quota, so only true reads.
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || v.Value != "true" {
+				r.fail(v, fmt.Sprintf("policy %s: stopOnQuotaReach %q is not supported: the gateway always stops at the quota (micro-gw 3.x's false let requests past it)", name, v.Value), "remove it, or write stopOnQuotaReach: true")
+				ok = false
+			}
 		default:
 			r.fail(k, fmt.Sprintf("policy %s: unknown key %q", name, k.Value), "a policy holds count, unitTime and timeUnit")
 			ok = false

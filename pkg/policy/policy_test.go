@@ -127,6 +127,8 @@ func TestBadPoliciesNameTheLine(t *testing.T) {
 			`policies.yaml:2: resourcePolicies entries must each be one name: {count, unitTime, timeUnit}`},
 		{"unknown field", "resourcePolicies:\n  - A: {count: 1, unitTime: 1, timeUnit: min, burst: 5}\n",
 			`policies.yaml:2: policy A: unknown key "burst"`},
+		{"stop on quota false", "subscriptionPolicies:\n  - A: {count: 1, unitTime: 1, timeUnit: min, stopOnQuotaReach: false}\n",
+			`policies.yaml:2: policy A: stopOnQuotaReach "false" is not supported: the gateway always stops at the quota`},
 		{"syntax", "resourcePolicies:\n  - A: {count: 1\n", `policies.yaml: YAML syntax error`},
 	}
 	for _, tc := range tests {
