@@ -369,6 +369,7 @@ func (p *parser) resolveSecurity(op *yaml.Node, place string) *spec.Security {
 			p.warn(x.app.at, "%s: %s is not applied: x-wso2-disable-security: true (line %d) serves the operation open; write x-wso2-disable-security: false next to it to apply it",
 				x.app.place, extAppSecurity, lineOf(x.disableAt))
 		}
+		p.warnSecurityNotApplied(op, place, x.disableAt)
 	} else {
 		alts := p.openAPISecurity(op, place)
 		if x.app != nil {
@@ -411,6 +412,26 @@ func (p *parser) warnSharedAuthorization(s *spec.Security, op *yaml.Node, place 
 			}
 			return
 		}
+	}
+}
+
+// warnSecurityNotApplied warns, once per security list, that an OpenAPI
+// security list does not apply to op because x-wso2-disable-security: true
+// (at disableAt) serves it open: the operation's own list, or the
+// document's when the API itself disables security. The document's list
+// under an operation's own x-wso2-disable-security is the usual way to
+// open one operation of a secured API, and is not warned.
+func (p *parser) warnSecurityNotApplied(op *yaml.Node, place string, disableAt *yaml.Node) {
+	e, prefix := get(op, "security"), place+": "
+	if e.key == nil {
+		if p.sec.op.disable != nil {
+			return
+		}
+		e, prefix = get(p.root, "security"), ""
+	}
+	if e.key != nil && p.sec.first(e.key) {
+		p.warn(e.key, "%ssecurity is not applied: x-wso2-disable-security: true (line %d) serves the operation open; remove one of them",
+			prefix, lineOf(disableAt))
 	}
 }
 

@@ -432,3 +432,35 @@ func TestScopesOnSchemesWithoutScopesAreWarned(t *testing.T) {
 			sec: []string{"GET /x: basic"}},
 	})
 }
+
+// TestSecurityUnderDisableSecurityIsWarned protects an OpenAPI security
+// list that x-wso2-disable-security: true overrides: the operation is
+// served open, and the build says the list is not applied instead of
+// dropping it in silence. The document's list under one operation's own
+// x-wso2-disable-security is the usual way to open that operation, and is
+// not warned.
+func TestSecurityUnderDisableSecurityIsWarned(t *testing.T) {
+	schemes := `components:
+  securitySchemes:
+    oauth: {type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://idp/token', scopes: {admin: a}}}}
+`
+	runSecCases(t, []secCase{
+		{name: "operation's own list", def: endpointAPI + `paths:
+  /x:
+    get:
+      x-wso2-disable-security: true
+      security: [{oauth: [admin]}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec:   []string{"GET /x: open (x-wso2-disable-security)"},
+			lines: []string{"d.yaml:9: GET /x: security is not applied: x-wso2-disable-security: true (line 8) serves the operation open; remove one of them"}},
+		{name: "document's list under an operation's disable", def: endpointAPI + `security: [{oauth: [admin]}]
+paths:
+  /x:
+    get:
+      x-wso2-disable-security: true
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec: []string{"GET /x: open (x-wso2-disable-security)"}},
+	})
+}
