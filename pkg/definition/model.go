@@ -227,14 +227,25 @@ func normalizeBasePath(s string) string {
 }
 
 // warnUnreachableSandbox warns when sandbox endpoints are declared only
-// for operations served open: a SANDBOX credential is what sends a request
-// to them, and an open operation reads none.
+// for operations no SANDBOX credential can pass (spec.Security
+// CanBeSandbox): served open, which reads no credential, or accepting only
+// basic auth, whose users are always PRODUCTION.
 func (p *parser) warnUnreachableSandbox(d *loadedAPI, at *yaml.Node) {
+	allOpen := true
 	for i := range d.api.Resources {
 		r := &d.api.Resources[i]
-		if r.EffectiveSandbox(&d.api) != nil && !r.EffectiveSecurity().Disabled {
+		if r.EffectiveSandbox(&d.api) == nil {
+			continue
+		}
+		sec := r.EffectiveSecurity()
+		if sec.CanBeSandbox() {
 			return
 		}
+		allOpen = allOpen && sec.Disabled
 	}
-	p.warn(at, "sandbox endpoints are never used: only a SANDBOX credential reaches them, and every operation that has them is served open (x-wso2-disable-security)")
+	if allOpen {
+		p.warn(at, "sandbox endpoints are never used: only a SANDBOX credential reaches them, and every operation that has them is served open (x-wso2-disable-security)")
+		return
+	}
+	p.warn(at, "sandbox endpoints are never used: only a SANDBOX credential reaches them, and every operation that has them is served open or accepts only basic auth, whose users are always PRODUCTION; accept an OAuth2 token or an API key there")
 }

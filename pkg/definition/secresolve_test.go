@@ -464,3 +464,35 @@ paths:
 			sec: []string{"GET /x: open (x-wso2-disable-security)"}},
 	})
 }
+
+// TestSandboxBehindBasicAuthOnlyIsWarned protects sandbox endpoints that no
+// request can reach: basic auth users are always PRODUCTION, so sandbox
+// endpoints on operations that accept only basic auth are never used, and
+// the build says so. An operation that also accepts an API key can be
+// called with a SANDBOX one.
+func TestSandboxBehindBasicAuthOnlyIsWarned(t *testing.T) {
+	head := endpointAPI + `x-wso2-sandbox-endpoints: {urls: ["http://127.0.0.1:8082"]}
+`
+	schemes := `components:
+  securitySchemes:
+    basic: {type: http, scheme: basic}
+    key: {type: apiKey, in: header, name: X-Key}
+`
+	runSecCases(t, []secCase{
+		{name: "basic only", def: head + `paths:
+  /x:
+    get:
+      security: [{basic: []}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec:   []string{"GET /x: basic"},
+			lines: []string{"d.yaml:5: sandbox endpoints are never used: only a SANDBOX credential reaches them, and every operation that has them is served open or accepts only basic auth, whose users are always PRODUCTION; accept an OAuth2 token or an API key there"}},
+		{name: "basic or an API key", def: head + `paths:
+  /x:
+    get:
+      security: [{basic: []}, {key: []}]
+      responses: {'200': {description: ok}}
+` + schemes,
+			sec: []string{"GET /x: basic | apikey(header X-Key)"}},
+	})
+}

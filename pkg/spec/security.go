@@ -105,6 +105,22 @@ func (s *Security) NeedsJWT() bool {
 	return false
 }
 
+// CanBeSandbox reports whether a request passing s can carry a SANDBOX
+// credential: some alternative takes a JWT or an API key and no basic
+// auth, whose users are always PRODUCTION (the credentials of one
+// alternative must agree on their key type).
+func (s *Security) CanBeSandbox() bool {
+	if s.Disabled {
+		return false
+	}
+	for _, alt := range s.Alternatives {
+		if len(alt) > 0 && !slices.ContainsFunc(alt, func(r Requirement) bool { return r.Kind == KindBasic }) {
+			return true
+		}
+	}
+	return false
+}
+
 // String describes s in one line for the build's output and /status:
 // "open (x-wso2-disable-security)", "oauth2 (default, ...)", or the
 // alternatives as "oauth2[read:pets] | apikey(header X-API-Key) + basic".
