@@ -68,8 +68,9 @@ func (v *Validator) pathParams(path []byte) (map[string]string, bool) {
 }
 
 // match puts the values of s's parameters in part into params: each one
-// takes the text up to the first occurrence of the literal after it (the
-// last one, up to the segment's literal suffix). It reports whether part
+// takes at least one byte, then the text up to the first occurrence of the
+// literal after it (the last one, up to the segment's literal suffix), as
+// the router splits the segment when it routes the request. It reports whether part
 // fits s.
 func (s segment) match(part string, params map[string]string) bool {
 	p, ok := strings.CutPrefix(part, s.lits[0])
@@ -88,10 +89,16 @@ func (s segment) match(part string, params map[string]string) bool {
 		case next == "":
 			return false // two parameters side by side: no boundary
 		default:
-			j := strings.Index(p, next)
+			// As the router matches (router.glob): the literal's first
+			// occurrence after at least one byte of the parameter.
+			if p == "" {
+				return false
+			}
+			j := strings.Index(p[1:], next)
 			if j < 0 {
 				return false
 			}
+			j++
 			val, p = p[:j], p[j+len(next):]
 		}
 		params[name] = val
