@@ -76,8 +76,10 @@ func (p *Proxy) accessLog(ctx *fasthttp.RequestCtx, o *outcome, method, path str
 	}
 	n := len(attrs) - 2
 	if o.who != nil {
-		// As throttling counts it: the application, or the user of a
-		// credential without one (basic authentication).
+		// The application by its name, for people reading the log (else
+		// its id), or the user of a credential without one (basic
+		// authentication). Throttling keys on the id first (route.caller):
+		// the name is not unique across issuers.
 		app := o.who.Application.Name
 		if app == "" {
 			app = o.who.Application.ID
