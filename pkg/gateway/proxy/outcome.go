@@ -78,8 +78,8 @@ func (p *Proxy) accessLog(ctx *fasthttp.RequestCtx, o *outcome, method, path str
 	if o.who != nil {
 		// The application by its name, for people reading the log (else
 		// its id), or the user of a credential without one (basic
-		// authentication). Throttling keys on the id first (route.caller):
-		// the name is not unique across issuers.
+		// authentication). Throttling keys on the id first instead
+		// (route.caller).
 		app := o.who.Application.Name
 		if app == "" {
 			app = o.who.Application.ID
