@@ -138,7 +138,7 @@ func (p *Proxy) exchange(ctx *fasthttp.RequestCtx, o *outcome, rt *route, set *e
 			p.answerFault(ctx, rt, f)
 			return up.target.Raw
 		}
-		p.respond(ctx, rt, resp, http10)
+		p.respond(ctx, o, rt, resp, http10)
 		return up.target.Raw
 	}
 }

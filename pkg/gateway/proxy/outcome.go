@@ -7,6 +7,7 @@ import (
 
 	"github.com/micro-gw/micro-gw/pkg/gateway/auth"
 	"github.com/micro-gw/micro-gw/pkg/gateway/metrics"
+	"github.com/micro-gw/micro-gw/pkg/gateway/throttle"
 	"github.com/valyala/fasthttp"
 )
 
@@ -26,6 +27,9 @@ type outcome struct {
 	who *auth.Principal
 	// timed is set when someone reads backend (metrics or access log).
 	timed bool
+	// limit is the throttling decision whose RateLimit headers go on the
+	// answer; zero on a route without a tier.
+	limit throttle.Decision
 	id    [maxRequestID]byte
 	idLen int
 }

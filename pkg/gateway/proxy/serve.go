@@ -134,6 +134,7 @@ func (p *Proxy) route(ctx *fasthttp.RequestCtx, o *outcome, hops hopSet, match, 
 		throttle.WriteHeaders(&ctx.Response.Header, d)
 		return ""
 	}
+	o.limit = d
 	target := p.validated(ctx, o, rt, set, hops, fwd)
 	// Every answer of a limited route carries its limit, the backend's and
 	// the gateway's own alike.
@@ -251,7 +252,7 @@ func setBackendURI(req *fasthttp.Request, up *upstream, rest []byte) {
 
 // respond is the filter stage: it finishes the client's answer from the
 // backend's response resp, its filters in order.
-func (p *Proxy) respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Response, http10 bool) {
+func (p *Proxy) respond(ctx *fasthttp.RequestCtx, o *outcome, rt *route, resp *fasthttp.Response, http10 bool) {
 	removeHopHeaders(&resp.Header, responseHops(&resp.Header))
 	// A backend closing its connection must not close the client's.
 	resp.Header.ResetConnectionClose()
@@ -259,9 +260,11 @@ func (p *Proxy) respond(ctx *fasthttp.RequestCtx, rt *route, resp *fasthttp.Resp
 		rt.cors.decorate(&ctx.Request.Header, &resp.Header)
 	}
 	if http10 {
-		// Handler sets the id on ctx.Response, which a hijacked answer
-		// (respondHTTP10) never writes.
+		// Handler and route set the id and the RateLimit headers on
+		// ctx.Response, which a hijacked answer (respondHTTP10) never
+		// writes: it carries them itself.
 		resp.Header.SetBytesV(HeaderRequestID, ctx.Request.Header.Peek(HeaderRequestID))
+		throttle.WriteHeaders(&resp.Header, o.limit)
 		respondHTTP10(ctx, resp, p.opts.ClientWriteTimeout)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -499,4 +500,31 @@ func TestOptionalRouteCalledAnonymouslyLimitedPerClientIP(t *testing.T) {
 	}
 	got, _ := do(t, one, "GET", gw.url+"/shop/a")
 	expect(t, "anonymous request 5", got, refused(900804, 4, 60, 15))
+}
+
+// TestHTTP10AnswerOfUnknownLengthCarriesRateLimitHeaders protects the
+// RateLimit headers of an answer written on the hijacked connection (an
+// HTTP/1.0 client, a backend answer without Content-Length): it is written
+// from the backend's response, not ctx.Response, so it must carry them
+// itself, as every other answer of a limited route does.
+func TestHTTP10AnswerOfUnknownLengthCarriesRateLimitHeaders(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "part ")
+		w.(http.Flusher).Flush() // no Content-Length: chunked to the gateway
+		io.WriteString(w, "done")
+	}))
+	t.Cleanup(be.Close)
+	clk := &thrClock{t: time.Unix(1_800_000_000, 0)}
+	gw := thrGateway(t, &spec.Gateway{APIs: []spec.API{thrAPI("shop", "/shop", be.URL, "",
+		spec.Resource{Path: "/a", Method: "GET", ThrottlingTier: "3PerMin", Security: openSec})}}, clk, nil)
+	resp := rawRoundTrip(t, gw.url, "GET /shop/a HTTP/1.0\r\n\r\n")
+	head, body, _ := strings.Cut(resp, "\r\n\r\n")
+	if !strings.Contains(head, " 200 ") || body != "part done" {
+		t.Fatalf("HTTP/1.0 client got %q", resp)
+	}
+	for _, h := range []string{"Ratelimit-Limit: 3", "Ratelimit-Remaining: 2", "X-Request-Id: "} {
+		if !strings.Contains(head, h) {
+			t.Errorf("the answer's head lacks %q:\n%s", h, head)
+		}
+	}
 }
